@@ -1,0 +1,500 @@
+r"""Test problems with exact gradients and known minima.
+
+A :class:`Problem` has ``loss(x)`` and ``grad(x)`` (both accept a single point of shape
+``(dim,)`` or a stack of points of shape ``(..., dim)``, so a contour plot is one call),
+a starting point ``x0``, the minimiser ``x_min`` and value ``f_min`` where known, and
+``bounds`` for plotting 2-D problems. ``batch_grad(x, k)`` is the gradient an optimizer sees
+at update ``k``: the exact gradient for deterministic problems, a minibatch gradient for the
+stochastic ones (seeded, so every run with the same seed sees the same batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from learnlr._checks import (
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real,
+    check_vector,
+)
+
+__all__ = [
+    "Problem",
+    "StochasticProblem",
+    "quadratic",
+    "quadratic1d",
+    "quadratic2d",
+    "rosenbrock",
+    "beale",
+    "saddle",
+    "himmelblau",
+    "least_squares",
+    "logistic_regression",
+    "sparse_logistic_regression",
+    "REGISTRY",
+]
+
+
+class Problem:
+    """A differentiable function to minimise, with what is known about it.
+
+    Attributes:
+        name: short name used in plots.
+        dim: number of parameters.
+        x0: default starting point (a fresh copy each time it is read).
+        x_min: a minimiser (or ``None`` if unknown); ``f_min`` its value.
+        L, mu: largest and smallest curvature (Hessian eigenvalue) where constant, else None.
+        bounds: ``((xlo, xhi), (ylo, yhi))`` for contour plots of 2-D problems.
+    """
+
+    stochastic = False
+
+    def __init__(
+        self,
+        name: str,
+        loss: Callable,
+        grad: Callable,
+        x0,
+        x_min=None,
+        f_min=None,
+        bounds=None,
+        L=None,
+        mu=None,
+        log_scale=False,
+    ):
+        self.name = name
+        self._loss = loss
+        self._grad = grad
+        self._x0 = np.array(x0, dtype=float)
+        self.dim = self._x0.size
+        self.x_min = None if x_min is None else np.array(x_min, dtype=float)
+        self.f_min = f_min
+        self.bounds = bounds
+        self.L = L
+        self.mu = mu
+        self.log_scale = log_scale  # contour levels are better spaced logarithmically
+
+    @property
+    def x0(self) -> np.ndarray:
+        return self._x0.copy()
+
+    def loss(self, x) -> float | np.ndarray:
+        """f(x) for one point (returns a float) or a stack of points (returns an array)."""
+        x = np.asarray(x, dtype=float)
+        value = self._loss(x)
+        return float(value) if np.ndim(value) == 0 else value
+
+    def grad(self, x) -> np.ndarray:
+        """The exact gradient at ``x`` (same shape as ``x``)."""
+        return self._grad(np.asarray(x, dtype=float))
+
+    def batch_grad(self, x, k: int) -> np.ndarray:
+        """The gradient the optimizer sees at update ``k`` (exact for this problem)."""
+        return self._grad(x)
+
+    def __repr__(self) -> str:
+        return f"<Problem {self.name}, dim={self.dim}>"
+
+
+# --------------------------------------------------------------------------------------
+# Quadratics
+# --------------------------------------------------------------------------------------
+def quadratic(A, b=None, c=0.0, x0=None, name="quadratic") -> Problem:
+    r"""The quadratic :math:`f(x) = \tfrac12 x^\top A x - b^\top x + c` in any dimension.
+
+    ``A`` must be symmetric positive definite; the minimiser solves :math:`A x = b`, and
+    gradient descent with a fixed rate :math:`\eta` converges exactly when
+    :math:`0 < \eta < 2/L`, :math:`L = \lambda_{max}(A)`.
+    """
+    fname = "quadratic"
+    A = np.array(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"{fname}: A must be a square matrix, got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{fname}: A must contain only finite numbers")
+    if not np.allclose(A, A.T):
+        raise ValueError(f"{fname}: A must be symmetric, got {A.tolist()}")
+    eig = np.linalg.eigvalsh(A)
+    if eig.min() <= 0:
+        raise ValueError(
+            f"{fname}: A must be positive definite, got smallest eigenvalue {eig.min():.3g}"
+        )
+    n = A.shape[0]
+    b = np.zeros(n) if b is None else check_vector(fname, "b", b)
+    if b.shape != (n,):
+        raise ValueError(f"{fname}: b must have shape ({n},), got {b.shape}")
+    c = check_real(fname, "c", c)
+    x_min = np.linalg.solve(A, b)
+    f_min = float(-0.5 * b @ x_min + c)
+    if x0 is None:
+        x0 = x_min + np.where(np.arange(n) % 2 == 0, -2.0, 1.5)
+    x0 = check_vector(fname, "x0", x0)
+
+    def loss(x):
+        return 0.5 * np.einsum("...i,ij,...j->...", x, A, x) - x @ b + c
+
+    def grad(x):
+        return x @ A - b  # A is symmetric, so x A = A x
+
+    bounds = None
+    if n == 2:
+        r = 1.25 * max(np.abs(x0 - x_min).max(), 1.0)
+        bounds = ((x_min[0] - r, x_min[0] + r), (x_min[1] - r, x_min[1] + r))
+    return Problem(name, loss, grad, x0, x_min, f_min, bounds, L=eig.max(), mu=eig.min())
+
+
+def quadratic1d(a=1.0, x0=2.0) -> Problem:
+    r"""The parabola :math:`f(x) = \tfrac{a}{2} x^2`: curvature ``a``, minimum at 0."""
+    a = check_positive("quadratic1d", "a", a)
+    return quadratic([[a]], x0=[check_real("quadratic1d", "x0", x0)], name=f"parabola a={a:g}")
+
+
+def quadratic2d(kappa=10.0, mu=1.0, angle=0.0, x0=None) -> Problem:
+    r"""A 2-D quadratic bowl with condition number ``kappa``, rotated by ``angle`` radians.
+
+    Hessian eigenvalues are :math:`\mu` and :math:`L = \kappa\mu`, so gradient descent is
+    stable for :math:`\eta < 2/L` and the best fixed rate is :math:`2/(\mu + L)`.
+    """
+    kappa = check_real("quadratic2d", "kappa", kappa)
+    if kappa < 1:
+        raise ValueError(f"quadratic2d: kappa must be >= 1, got {kappa!r}")
+    mu = check_positive("quadratic2d", "mu", mu)
+    angle = check_real("quadratic2d", "angle", angle)
+    c, s = np.cos(angle), np.sin(angle)
+    R = np.array([[c, -s], [s, c]])
+    A = R @ np.diag([mu, kappa * mu]) @ R.T
+    A = (A + A.T) / 2
+    if x0 is None:
+        x0 = [-2.0, 1.5]
+    return quadratic(A, x0=x0, name=f"quadratic kappa={kappa:g}")
+
+
+# --------------------------------------------------------------------------------------
+# Classic 2-D test functions
+# --------------------------------------------------------------------------------------
+def rosenbrock(a=1.0, b=100.0, x0=(-1.5, 2.0)) -> Problem:
+    r"""Rosenbrock's banana valley :math:`f = (a - x)^2 + b (y - x^2)^2`, minimum at :math:`(a, a^2)`."""
+    a = check_real("rosenbrock", "a", a)
+    b = check_positive("rosenbrock", "b", b)
+
+    def loss(p):
+        x, y = p[..., 0], p[..., 1]
+        return (a - x) ** 2 + b * (y - x**2) ** 2
+
+    def grad(p):
+        x, y = p[..., 0], p[..., 1]
+        return np.stack([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)], axis=-1)
+
+    return Problem(
+        "rosenbrock",
+        loss,
+        grad,
+        check_vector("rosenbrock", "x0", x0),
+        [a, a * a],
+        0.0,
+        ((-2.0, 2.0), (-1.0, 3.0)),
+        log_scale=True,
+    )
+
+
+def beale(x0=(1.0, 1.5)) -> Problem:
+    r"""Beale's function, flat plateaus and a narrow valley; minimum 0 at (3, 0.5)."""
+
+    def loss(p):
+        x, y = p[..., 0], p[..., 1]
+        return (
+            (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+        )
+
+    def grad(p):
+        x, y = p[..., 0], p[..., 1]
+        t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+        dx = 2 * t1 * (y - 1) + 2 * t2 * (y**2 - 1) + 2 * t3 * (y**3 - 1)
+        dy = 2 * t1 * x + 2 * t2 * 2 * x * y + 2 * t3 * 3 * x * y**2
+        return np.stack([dx, dy], axis=-1)
+
+    return Problem(
+        "beale",
+        loss,
+        grad,
+        check_vector("beale", "x0", x0),
+        [3.0, 0.5],
+        0.0,
+        ((-4.5, 4.5), (-4.5, 4.5)),
+        log_scale=True,
+    )
+
+
+def saddle(x0=(1.0, 1e-3)) -> Problem:
+    r"""A saddle at the origin, :math:`f = \tfrac12 (x^2 - y^2) + \tfrac14 y^4`.
+
+    Minima at :math:`(0, \pm 1)` with :math:`f = -\tfrac14`; a start with small ``y``
+    lingers near the saddle before escaping.
+    """
+
+    def loss(p):
+        x, y = p[..., 0], p[..., 1]
+        return 0.5 * (x**2 - y**2) + 0.25 * y**4
+
+    def grad(p):
+        x, y = p[..., 0], p[..., 1]
+        return np.stack([x, -y + y**3], axis=-1)
+
+    return Problem(
+        "saddle",
+        loss,
+        grad,
+        check_vector("saddle", "x0", x0),
+        [0.0, 1.0],
+        -0.25,
+        ((-1.5, 1.5), (-1.5, 1.5)),
+    )
+
+
+def himmelblau(x0=(0.0, 0.0)) -> Problem:
+    r"""Himmelblau's function :math:`(x^2 + y - 11)^2 + (x + y^2 - 7)^2`: four minima of value 0.
+
+    ``x_min`` is the one at (3, 2); the others are near (-2.805, 3.131), (-3.779, -3.283)
+    and (3.584, -1.848).
+    """
+
+    def loss(p):
+        x, y = p[..., 0], p[..., 1]
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+    def grad(p):
+        x, y = p[..., 0], p[..., 1]
+        a, b = x**2 + y - 11, x + y**2 - 7
+        return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+
+    return Problem(
+        "himmelblau",
+        loss,
+        grad,
+        check_vector("himmelblau", "x0", x0),
+        [3.0, 2.0],
+        0.0,
+        ((-5.0, 5.0), (-5.0, 5.0)),
+        log_scale=True,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Stochastic problems: finite sums with seeded minibatches
+# --------------------------------------------------------------------------------------
+class StochasticProblem(Problem):
+    """A finite-sum problem :math:`f(x) = \\frac1n \\sum_i f_i(x)` with seeded minibatches.
+
+    ``loss``/``grad`` use all ``n`` samples; ``batch_grad(x, k)`` uses the ``batch_size``
+    samples of update ``k``: each epoch visits every sample once in an order drawn from
+    ``seed`` and the epoch number, so runs are reproducible and independent of each other.
+    ``X, y`` hold the data; ``batch_size=None`` means full batches.
+    """
+
+    stochastic = True
+
+    def __init__(self, name, X, y, sample_loss, sample_grad, batch_size, seed, **kwargs):
+        self.X, self.y = X, y
+        self.n = X.shape[0]
+        self._sample_loss = sample_loss  # (x, X, y) -> mean loss over the rows given
+        self._sample_grad = sample_grad  # (x, X, y) -> mean gradient over the rows given
+        self.batch_size = self.n if batch_size is None else batch_size
+        self.seed = seed
+        self._perm_epoch = -1
+        self._perm = None
+        super().__init__(
+            name,
+            lambda x: sample_loss(x, X, y),
+            lambda x: sample_grad(x, X, y),
+            **kwargs,
+        )
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def batch_indices(self, k: int) -> np.ndarray:
+        """The sample indices used by update ``k``."""
+        if self.batch_size >= self.n:
+            return np.arange(self.n)
+        epoch, j = divmod(k, self.batches_per_epoch)
+        if epoch != self._perm_epoch:
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            self._perm_epoch = epoch
+        return self._perm[j * self.batch_size : (j + 1) * self.batch_size]
+
+    def batch_grad(self, x, k: int) -> np.ndarray:
+        if self.batch_size >= self.n:
+            return self._grad(x)
+        idx = self.batch_indices(k)
+        return self._sample_grad(x, self.X[idx], self.y[idx])
+
+    def batch_loss(self, x, k: int) -> float:
+        idx = self.batch_indices(k)
+        return float(self._sample_loss(np.asarray(x, dtype=float), self.X[idx], self.y[idx]))
+
+    def with_batch_size(self, batch_size):
+        """The same data and seed with another batch size."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.batch_size = self.n if batch_size is None else _check_batch(
+            self.name, batch_size, self.n
+        )
+        other._perm_epoch, other._perm = -1, None
+        return other
+
+
+def _check_batch(name, batch_size, n):
+    if batch_size is None:
+        return None
+    batch_size = check_int(name, "batch_size", batch_size, 1)
+    if batch_size > n:
+        raise ValueError(f"{name}: batch_size must be <= n_samples={n}, got {batch_size}")
+    return batch_size
+
+
+def least_squares(n_samples=200, n_features=10, noise=0.5, kappa=10.0, batch_size=10, seed=0):
+    r"""Linear least squares :math:`f(w) = \frac{1}{2n}\|Xw - y\|^2` on seeded synthetic data.
+
+    The features are scaled so that the Hessian :math:`X^\top X / n` has condition number
+    about ``kappa``; ``y = X w_true + noise * N(0, 1)``. ``x_min`` is the exact
+    least-squares solution. With minibatches the gradient is noisy even at ``x_min``,
+    which is what makes a fixed rate stall at a "noise floor".
+    """
+    name = "least_squares"
+    n = check_int(name, "n_samples", n_samples, 2)
+    d = check_int(name, "n_features", n_features, 1)
+    noise = check_nonnegative(name, "noise", noise)
+    kappa = check_real(name, "kappa", kappa)
+    if kappa < 1:
+        raise ValueError(f"{name}: kappa must be >= 1, got {kappa!r}")
+    batch_size = _check_batch(name, batch_size, n)
+    seed = check_int(name, "seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    scales = np.sqrt(np.geomspace(1.0, kappa, d)) if d > 1 else np.ones(1)
+    X = rng.standard_normal((n, d)) * scales
+    w_true = rng.standard_normal(d)
+    y = X @ w_true + noise * rng.standard_normal(n)
+
+    def sample_loss(w, Xb, yb):
+        r = Xb @ np.asarray(w).T - (yb if np.ndim(w) == 1 else yb[:, None])
+        return 0.5 * np.mean(r**2, axis=0)
+
+    def sample_grad(w, Xb, yb):
+        return Xb.T @ (Xb @ w - yb) / len(yb)
+
+    H = X.T @ X / n
+    x_min = np.linalg.solve(H, X.T @ y / n)
+    eig = np.linalg.eigvalsh(H)
+    prob = StochasticProblem(
+        name,
+        X,
+        y,
+        sample_loss,
+        sample_grad,
+        batch_size,
+        seed,
+        x0=np.zeros(d),
+        x_min=x_min,
+        f_min=float(sample_loss(x_min, X, y)),
+        L=float(eig.max()),
+        mu=float(eig.min()),
+    )
+    prob.w_true = w_true
+    return prob
+
+
+def _logistic(name, X, y, l2, batch_size, seed, extra=None):
+    def sample_loss(w, Xb, yb):
+        z = Xb @ np.asarray(w).T
+        yy = yb if np.ndim(w) == 1 else yb[:, None]
+        # mean of log(1 + exp(-s z)) with s = 2y - 1, computed stably
+        data = np.mean(np.logaddexp(0.0, -(2 * yy - 1) * z), axis=0)
+        return data + 0.5 * l2 * np.sum(np.asarray(w) ** 2, axis=-1)
+
+    def sample_grad(w, Xb, yb):
+        z = Xb @ w
+        p = 0.5 * (1 + np.tanh(0.5 * z))  # the sigmoid, without overflow
+        return Xb.T @ (p - yb) / len(yb) + l2 * w
+
+    prob = StochasticProblem(
+        name, X, y, sample_loss, sample_grad, batch_size, seed, x0=np.zeros(X.shape[1])
+    )
+    for key, value in (extra or {}).items():
+        setattr(prob, key, value)
+    return prob
+
+
+def logistic_regression(n_samples=500, n_features=10, l2=1e-3, batch_size=20, seed=0):
+    r"""Logistic regression on seeded synthetic data, with an L2 penalty ``l2``.
+
+    .. math:: f(w) = \frac1n \sum_i \log(1 + e^{-s_i x_i^\top w}) + \frac{l_2}{2}\|w\|^2,
+              \quad s_i = 2 y_i - 1
+
+    Labels are drawn from the logistic model with weights ``w_true``; the minimiser is
+    not known in closed form (``x_min`` is ``None``).
+    """
+    name = "logistic_regression"
+    n = check_int(name, "n_samples", n_samples, 2)
+    d = check_int(name, "n_features", n_features, 1)
+    l2 = check_nonnegative(name, "l2", l2)
+    batch_size = _check_batch(name, batch_size, n)
+    seed = check_int(name, "seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w_true = rng.standard_normal(d) * 2
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ w_true))).astype(float)
+    return _logistic(name, X, y, l2, batch_size, seed, {"w_true": w_true})
+
+
+def sparse_logistic_regression(
+    n_samples=1000, n_features=20, min_freq=0.01, max_freq=0.5, l2=1e-4, batch_size=10, seed=0
+):
+    r"""Logistic regression on sparse binary features, some common and some rare.
+
+    Feature ``j`` is present (value 1) in a fraction ``feature_frequency[j]`` of the
+    samples, log-spaced from ``max_freq`` (feature 0) down to ``min_freq`` (the last).
+    Every feature matters equally in the true model (``w_true`` of size 2 with random
+    signs). A plain SGD step moves a rare feature's weight only on the few minibatches
+    that contain it; AdaGrad gives those weights larger rates, which is the case the
+    sparse-gradient claim is about (Duchi et al. 2011).
+    """
+    name = "sparse_logistic_regression"
+    n = check_int(name, "n_samples", n_samples, 2)
+    d = check_int(name, "n_features", n_features, 1)
+    min_freq = check_positive(name, "min_freq", min_freq)
+    max_freq = check_positive(name, "max_freq", max_freq)
+    if not min_freq <= max_freq <= 1:
+        raise ValueError(
+            f"{name}: need 0 < min_freq <= max_freq <= 1, got min_freq={min_freq!r}, "
+            f"max_freq={max_freq!r}"
+        )
+    l2 = check_nonnegative(name, "l2", l2)
+    batch_size = _check_batch(name, batch_size, n)
+    seed = check_int(name, "seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    freq = np.geomspace(max_freq, min_freq, d)
+    X = (rng.random((n, d)) < freq).astype(float)
+    w_true = 2.0 * rng.choice([-1.0, 1.0], size=d)
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ w_true))).astype(float)
+    return _logistic(
+        name, X, y, l2, batch_size, seed, {"w_true": w_true, "feature_frequency": freq}
+    )
+
+
+#: Every problem factory by name.
+REGISTRY = {
+    "quadratic2d": quadratic2d,
+    "quadratic1d": quadratic1d,
+    "rosenbrock": rosenbrock,
+    "beale": beale,
+    "saddle": saddle,
+    "himmelblau": himmelblau,
+    "least_squares": least_squares,
+    "logistic_regression": logistic_regression,
+    "sparse_logistic_regression": sparse_logistic_regression,
+}
