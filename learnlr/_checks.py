@@ -105,9 +105,7 @@ def check_steps(func: str, k) -> np.ndarray | int:
         if arr.dtype.kind == "f" and arr.size and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)
         else:
-            raise TypeError(
-                f"{func}: step must be an integer or an integer array, got {_short(k)}"
-            )
+            raise TypeError(f"{func}: step must be an integer or an integer array, got {_short(k)}")
     if arr.size and arr.min() < 0:
         raise ValueError(f"{func}: steps must be >= 0, got a minimum of {int(arr.min())}")
     return arr
@@ -118,7 +116,9 @@ def check_vector(func: str, name: str, value) -> np.ndarray:
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"{func}: {name} must be an array of numbers, got {_short(value)}") from None
+        raise TypeError(
+            f"{func}: {name} must be an array of numbers, got {_short(value)}"
+        ) from None
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if not np.all(np.isfinite(arr)):

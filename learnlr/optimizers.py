@@ -187,8 +187,7 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         else:
             rows.append(f"d = g = {fmt(info.direction)}")
         rows.append(
-            f"x_new = x - lr * d = {fmt(x)} - {fmt(info.lr)} * {fmt(info.direction)}"
-            f" = {fmt(x_new)}"
+            f"x_new = x - lr * d = {fmt(x)} - {fmt(info.lr)} * {fmt(info.direction)} = {fmt(x_new)}"
         )
         return rows
 
@@ -295,7 +294,7 @@ class RMSpropState(NamedTuple):
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-    r"""RMSProp: divide by a moving root-mean-square of recent gradients, as ``torch.optim.RMSprop``.
+    r"""RMSProp: divide by a moving root-mean-square of recent gradients (``torch.optim.RMSprop``).
 
     With :math:`\eta` = ``lr``, :math:`\alpha` = ``alpha``, :math:`\epsilon` = ``eps``,
     :math:`\mu` = ``momentum``:

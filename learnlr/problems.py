@@ -177,7 +177,7 @@ def quadratic2d(kappa=10.0, mu=1.0, angle=0.0, x0=None) -> Problem:
 # Classic 2-D test functions
 # --------------------------------------------------------------------------------------
 def rosenbrock(a=1.0, b=100.0, x0=(-1.5, 2.0)) -> Problem:
-    r"""Rosenbrock's banana valley :math:`f = (a - x)^2 + b (y - x^2)^2`, minimum at :math:`(a, a^2)`."""
+    r"""Rosenbrock's banana valley :math:`f = (a - x)^2 + b (y - x^2)^2`, minimum at (a, a²)."""
     a = check_real("rosenbrock", "a", a)
     b = check_positive("rosenbrock", "b", b)
 
@@ -206,9 +206,7 @@ def beale(x0=(1.0, 1.5)) -> Problem:
 
     def loss(p):
         x, y = p[..., 0], p[..., 1]
-        return (
-            (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
-        )
+        return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
     def grad(p):
         x, y = p[..., 0], p[..., 1]
@@ -341,8 +339,8 @@ class StochasticProblem(Problem):
         """The same data and seed with another batch size."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
-        other.batch_size = self.n if batch_size is None else _check_batch(
-            self.name, batch_size, self.n
+        other.batch_size = (
+            self.n if batch_size is None else _check_batch(self.name, batch_size, self.n)
         )
         other._perm_epoch, other._perm = -1, None
         return other

@@ -71,8 +71,13 @@ class Schedule:
     (``None`` when unbounded).
     """
 
-    def __init__(self, name: str, fn: Callable[[np.ndarray], np.ndarray], params: dict,
-                 max_steps: int | None = None):
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[[np.ndarray], np.ndarray],
+        params: dict,
+        max_steps: int | None = None,
+    ):
         self.name = name
         self._fn = fn
         self.params = params
@@ -207,8 +212,13 @@ def linear_lr(base_lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5) -> S
     total_iters = check_int(name, "total_iters", total_iters, 1)
     return Schedule(
         name,
-        lambda k: base_lr
-        * (start_factor + (end_factor - start_factor) * np.minimum(k, total_iters) / total_iters),
+        lambda k: (
+            base_lr
+            * (
+                start_factor
+                + (end_factor - start_factor) * np.minimum(k, total_iters) / total_iters
+            )
+        ),
         {
             "base_lr": base_lr,
             "start_factor": start_factor,
@@ -245,7 +255,7 @@ def cosine_annealing(base_lr, T_max, eta_min=0.0) -> Schedule:
 
 
 def cosine_annealing_warm_restarts(base_lr, T_0, T_mult=1, eta_min=0.0) -> Schedule:
-    r"""Cosine annealing restarted at ``base_lr``; cycle i lasts :math:`T_0 T_{mult}^i` steps (SGDR).
+    r"""Cosine annealing restarted at ``base_lr``; cycle i lasts :math:`T_0 T_{mult}^i` steps.
 
     With :math:`T_{cur}` the steps since the last restart and :math:`T_i` the current
     cycle's length:
@@ -407,7 +417,7 @@ def one_cycle(
             (total_steps - 1.0, max_lr, min_lr),
         ]
     ends = [p[0] for p in phases]
-    if any(b <= a for a, b in zip([0.0] + ends[:-1], ends)):
+    if any(b <= a for a, b in zip([0.0] + ends[:-1], ends, strict=True)):
         raise ValueError(
             f"one_cycle: pct_start={pct_start!r} with total_steps={total_steps} gives an empty "
             f"phase (phase ends at steps {ends}); use a pct_start between "
@@ -587,7 +597,7 @@ def _check_increasing(func, name, values) -> list[int]:
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
         raise TypeError(f"{func}: {name} must be a list of integers, got {values!r}")
     out = [check_int(func, f"{name}[{i}]", v, 0) for i, v in enumerate(values)]
-    for a, b in zip(out, out[1:]):
+    for a, b in zip(out[:-1], out[1:], strict=True):
         if b <= a:
             raise ValueError(f"{func}: {name} must be strictly increasing, got {out}")
     return out

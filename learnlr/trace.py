@@ -152,7 +152,9 @@ def run(
     if stop_at_gap is not None:
         check_positive("run", "stop_at_gap", stop_at_gap)
         if problem.f_min is None:
-            raise ValueError(f"run: stop_at_gap needs a problem with known f_min; {problem.name} has none")
+            raise ValueError(
+                f"run: stop_at_gap needs a problem with known f_min; {problem.name} has none"
+            )
     x0_arr = x.copy()
     loss = problem.loss(x)
     if max_loss is None:
@@ -160,7 +162,7 @@ def run(
     max_loss = check_positive("run", "max_loss", max_loss)
 
     state = opt.init(x)
-    fields = [(f, v) for f, v in zip(state._fields, state) if f != "count"]
+    fields = [(f, v) for f, v in zip(state._fields, state, strict=True) if f != "count"]
     n_rec = -(-steps // record_every)
     tr = Trace(problem, opt, x0_arr, steps, record_every, problem.dim, fields, n_rec)
     tr.state_type = type(state)

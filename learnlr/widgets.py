@@ -1,0 +1,424 @@
+"""Interactive demos: sliders that re-run an optimizer and redraw (ipywidgets + matplotlib).
+
+A demo is defined once, as a :class:`Demo`: a set of controls and a function from their
+values to a drawn figure. The same definition gives
+
+* ``demo.widget()``: live ipywidgets controls in a notebook (needs a kernel);
+* ``demo.figure(**values)``: the static figure for given values, for the rendered book;
+* ``demo.time_update(**values)``: how long one slider move takes (recompute + redraw).
+
+The figure is built once; each update only changes the data of existing artists and
+re-renders, which keeps a slider move well under 100 ms. Works with ipywidgets 7.6+ and 8.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from learnlr import optimizers as _optimizers
+from learnlr.plots import COLORS, contour
+from learnlr.problems import Problem
+from learnlr.trace import run
+
+__all__ = ["Slider", "LogSlider", "Choice", "Demo", "lr_demo", "optimizer_demo", "race_demo"]
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A linear slider from ``min`` to ``max``."""
+
+    min: float
+    max: float
+    step: float
+    value: float
+    description: str = ""
+
+    def make(self, name):
+        import ipywidgets as w
+
+        cls = (
+            w.IntSlider
+            if all(float(v).is_integer() for v in (self.min, self.max, self.step, self.value))
+            else w.FloatSlider
+        )
+        kwargs = {} if cls is w.IntSlider else {"readout_format": ".3g"}
+        return cls(
+            min=self.min,
+            max=self.max,
+            step=self.step,
+            value=self.value,
+            description=self.description or name,
+            continuous_update=True,
+            **kwargs,
+        )
+
+    def grid(self, n=None):
+        return np.arange(self.min, self.max + self.step / 2, self.step)
+
+
+@dataclass(frozen=True)
+class LogSlider:
+    """A slider over powers of ten, from ``10**min_exp`` to ``10**max_exp``."""
+
+    min_exp: float
+    max_exp: float
+    value: float
+    step: float = 0.05
+    description: str = ""
+
+    def make(self, name):
+        import ipywidgets as w
+
+        return w.FloatLogSlider(
+            min=self.min_exp,
+            max=self.max_exp,
+            step=self.step,
+            value=self.value,
+            base=10,
+            description=self.description or name,
+            readout_format=".3g",
+            continuous_update=True,
+        )
+
+    def grid(self, n=None):
+        return 10.0 ** np.arange(self.min_exp, self.max_exp + self.step / 2, self.step)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A dropdown over ``options`` (a list of strings)."""
+
+    options: tuple
+    value: str
+    description: str = ""
+
+    def make(self, name):
+        import ipywidgets as w
+
+        return w.Dropdown(
+            options=list(self.options), value=self.value, description=self.description or name
+        )
+
+    def grid(self, n=None):
+        return list(self.options)
+
+
+class Demo:
+    """Controls plus a figure that an ``update`` function redraws.
+
+    Args:
+        controls: ``{name: Slider | LogSlider | Choice}``.
+        setup: ``setup() -> (fig, handles)`` builds the figure once (contours, empty lines).
+        update: ``update(handles, **values)`` recomputes and changes the artists' data.
+        title: shown above the controls.
+    """
+
+    def __init__(self, controls: dict, setup: Callable, update: Callable, title: str = ""):
+        self.controls = controls
+        self._setup = setup
+        self._update = update
+        self.title = title
+        self._fig = None
+        self._handles = None
+
+    def defaults(self) -> dict:
+        return {name: c.value for name, c in self.controls.items()}
+
+    def _ensure(self):
+        if self._fig is None:
+            self._fig, self._handles = self._setup()
+            plt.close(self._fig)  # shown explicitly, never by the inline backend
+            self._background = None
+        return self._fig, self._handles
+
+    def figure(self, **values):
+        """The figure for ``values`` (defaults for any not given): the static version."""
+        fig, handles = self._ensure()
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise TypeError(
+                f"Demo.figure: unknown control(s) {sorted(unknown)}; "
+                f"the controls are {sorted(self.controls)}"
+            )
+        if self._update(handles, **{**self.defaults(), **values}):
+            self._background = None  # axes changed: the next render redraws everything
+        return fig
+
+    def render_png(self, dpi=72) -> bytes:
+        """The current figure as PNG bytes.
+
+        Artists listed in ``handles["animated"]`` are redrawn over a cached background
+        (blitting); everything else is drawn once, and again only when ``update`` returns
+        a true value (e.g. because axis limits changed).
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        fig, handles = self._ensure()
+        animated = handles.get("animated", []) if isinstance(handles, dict) else []
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        if fig.dpi != dpi:
+            fig.set_dpi(dpi)
+            self._background = None
+        canvas = fig.canvas
+        if not animated:
+            canvas.draw()
+        else:
+            if self._background is None:
+                for a in animated:
+                    a.set_animated(True)
+                canvas.draw()
+                fig.set_layout_engine("none")  # keep the layout found by the first draw
+                self._background = canvas.copy_from_bbox(fig.bbox)
+                for a in animated:
+                    a.set_animated(False)
+            else:
+                canvas.restore_region(self._background)
+            renderer = canvas.get_renderer()
+            for a in animated:
+                a.draw(renderer)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(
+            buf, format="png", compress_level=1
+        )
+        return buf.getvalue()
+
+    def time_update(self, repeats=5, **values) -> float:
+        """Median seconds for one control change: recompute, redraw and render to PNG."""
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            self.figure(**values)
+            self.render_png()
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    def widget(self):
+        """Live controls; each change recomputes and redraws the figure below them."""
+        import ipywidgets as w
+        from IPython.display import Image, display
+
+        ctrls = {name: c.make(name) for name, c in self.controls.items()}
+        out = w.Output()
+
+        def on_change(**values):
+            self.figure(**values)
+            png = self.render_png()
+            with out:
+                out.clear_output(wait=True)
+                display(Image(data=png))
+
+        w.interactive_output(on_change, ctrls)
+        on_change(**self.defaults())
+        header = [w.HTML(f"<b>{self.title}</b>")] if self.title else []
+        return w.VBox(
+            header + [w.HBox(list(ctrls.values()), layout=w.Layout(flex_flow="row wrap")), out]
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Ready-made demos
+# --------------------------------------------------------------------------------------
+def _status_text(tr, problem):
+    if tr.diverged:
+        return f"diverged at step {tr.diverged_at}"
+    gap = tr.loss_final - (problem.f_min or 0.0)
+    return f"after {tr.n_updates} steps: f - f* = {gap:.2e}"
+
+
+def set_log_limits(ax, lo, hi, xmax) -> bool:
+    """Set a log y-range rounded out to whole decades and x-range ``[0, xmax]``.
+
+    Returns True when the limits changed (so the demo's background must be redrawn);
+    rounding to decades keeps that rare while a slider moves.
+    """
+    lo = 10.0 ** np.floor(np.log10(max(lo, 1e-300)))
+    hi = 10.0 ** np.ceil(np.log10(max(hi, lo * 10)))
+    new = (0.0, float(xmax), float(lo), float(hi))
+    old = (*ax.get_xlim(), *ax.get_ylim())
+    if np.allclose(new, old):
+        return False
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(lo, hi)
+    return True
+
+
+def _title(ax, fontsize=10):
+    """A text artist in the title position that a demo can change without a full redraw."""
+    ax.set_title(" ", fontsize=fontsize)  # reserves the space in the layout
+    return ax.text(
+        0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize
+    )
+
+
+def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-3, 0.5)):
+    """Chapter 1's demo: a learning-rate slider re-running ``opt`` on a 2-D problem.
+
+    Left: the path on the contours; right: ``f - f*`` per step on a log scale. The titles
+    report ``2/L`` (when the problem knows ``L``) and whether the run diverged.
+    """
+    if problem.dim != 2:
+        raise ValueError(f"lr_demo: needs a 2-D problem, {problem.name} has dim={problem.dim}")
+    default = lr if lr is not None else (1.0 / problem.L if problem.L else 1e-2)
+    controls = {
+        "lr": LogSlider(lr_range[0], lr_range[1], default, step=0.02),
+        "steps": Slider(5, 200, 5, steps),
+    }
+
+    def setup():
+        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
+        contour(problem, ax=ax0)
+        (path,) = ax0.plot([], [], "-o", color=COLORS[0], ms=3, lw=1.2)
+        ax0.plot(*problem.x0, "o", color=COLORS[0], ms=7)
+        (curve,) = ax1.semilogy([1], [1], color=COLORS[0])
+        ax1.set_xlabel("step k")
+        ax1.set_ylabel("$f(x_k) - f^*$")
+        ax1.grid(True, which="major", alpha=0.3)
+        t0, t1 = _title(ax0), _title(ax1)
+        return fig, {
+            "ax1": ax1,
+            "path": path,
+            "curve": curve,
+            "t0": t0,
+            "t1": t1,
+            "animated": [path, curve, t0, t1],
+        }
+
+    def update(h, lr, steps):
+        tr = run(problem, opt(lr=lr), int(steps))
+        h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
+        gap = np.maximum(tr.gap(), 1e-16)
+        h["curve"].set_data(tr.k, gap)
+        bound = f", 2/L = {2 / problem.L:.3g}" if problem.L else ""
+        h["t0"].set_text(f"lr = {lr:.3g}{bound}")
+        h["t1"].set_text(_status_text(tr, problem))
+        return set_log_limits(h["ax1"], gap.min(), gap.max(), max(int(steps), 1))
+
+    return Demo(controls, setup, update, title=f"Gradient descent on {problem.name}")
+
+
+def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=100, title: str = ""):
+    """Sliders for any optimizer's hyper-parameters: path, loss and per-coordinate eff_lr.
+
+    ``controls`` maps the factory's argument names to sliders, e.g.
+    ``{"lr": LogSlider(-3, 0, 0.1), "alpha": Slider(0.5, 0.999, 0.001, 0.9)}``; the
+    special name ``"steps"`` sets the number of updates instead.
+    """
+    controls = dict(controls)
+    controls.setdefault("steps", Slider(10, 500, 10, steps))
+
+    def setup():
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
+        contour(problem, ax=axes[0])
+        (path,) = axes[0].plot([], [], "-o", color=COLORS[0], ms=2.5, lw=1.2)
+        (curve,) = axes[1].semilogy([1], [1], color=COLORS[0])
+        axes[1].set_xlabel("step k")
+        axes[1].set_ylabel("$f(x_k) - f^*$")
+        eff = [
+            axes[2].semilogy([1], [1], color=COLORS[j + 1], label=f"$x_{j + 1}$")[0]
+            for j in range(problem.dim)
+        ]
+        axes[2].set_xlabel("step k")
+        axes[2].set_ylabel("effective learning rate")
+        axes[2].legend(fontsize=8, loc="upper right")
+        t0, t1 = _title(axes[0], fontsize=8), _title(axes[1])
+        return fig, {
+            "axes": axes,
+            "path": path,
+            "curve": curve,
+            "eff": eff,
+            "t0": t0,
+            "t1": t1,
+            "animated": [path, curve, *eff, t0, t1],
+        }
+
+    def update(h, steps, **kwargs):
+        opt = factory(**kwargs)
+        tr = run(problem, opt, int(steps))
+        axes = h["axes"]
+        h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
+        gap = np.maximum(tr.gap(), 1e-16)
+        h["curve"].set_data(tr.k, gap)
+        h["t0"].set_text(repr(opt))
+        h["t1"].set_text(_status_text(tr, problem))
+        changed = set_log_limits(axes[1], gap.min(), gap.max(), int(steps))
+        e = tr.eff_lr[np.isfinite(tr.eff_lr) & (tr.eff_lr > 0)]
+        for j, line in enumerate(h["eff"]):
+            line.set_data(tr.k[:-1], np.maximum(tr.eff_lr[:, j], 1e-300))
+        if e.size:
+            changed |= set_log_limits(axes[2], e.min(), e.max(), int(steps))
+        return changed
+
+    return Demo(controls, setup, update, title=title or f"{factory.__name__} on {problem.name}")
+
+
+def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
+    """Several optimizers on one surface; one slider scales all their rates together.
+
+    ``entries`` maps a label to ``(factory, kwargs)``; the slider multiplies each entry's
+    ``lr`` by ``10**scale``, which shows how robust each method is to the rate.
+    """
+    controls = {
+        "scale": Slider(lr_scale[0], lr_scale[1], 0.1, 0.0, description="log10 lr ×"),
+        "steps": Slider(10, 500, 10, steps),
+    }
+    names = list(entries)
+
+    def setup():
+        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        contour(problem, ax=ax0)
+        paths, curves, notes = [], [], []
+        for i, name in enumerate(names):
+            paths.append(ax0.plot([], [], "-", color=COLORS[i], lw=1.4, label=name)[0])
+            curves.append(ax1.semilogy([1], [1], color=COLORS[i], label=name)[0])
+            notes.append(
+                ax1.text(
+                    0.98,
+                    0.97 - 0.07 * i,
+                    "",
+                    transform=ax1.transAxes,
+                    ha="right",
+                    va="top",
+                    color=COLORS[i],
+                    fontsize=8,
+                )
+            )
+        ax0.legend(fontsize=8, loc="lower right")
+        ax1.set_xlabel("step k")
+        ax1.set_ylabel("$f(x_k) - f^*$")
+        t1 = _title(ax1)
+        return fig, {
+            "ax1": ax1,
+            "paths": paths,
+            "curves": curves,
+            "notes": notes,
+            "t1": t1,
+            "animated": [*paths, *curves, *notes, t1],
+        }
+
+    def update(h, scale, steps):
+        lo, hi = np.inf, 0.0
+        for i, name in enumerate(names):
+            factory, kwargs = entries[name]
+            kw = dict(kwargs)
+            kw["lr"] = kw.get("lr", 1e-3) * 10.0**scale
+            tr = run(problem, factory(**kw), int(steps))
+            h["paths"][i].set_data(tr.x[:, 0], tr.x[:, 1])
+            gap = np.maximum(tr.gap(), 1e-16)
+            h["curves"][i].set_data(tr.k, gap)
+            h["notes"][i].set_text(
+                f"{name}: "
+                + (f"diverged at step {tr.diverged_at}" if tr.diverged else f"{gap[-1]:.1e}")
+            )
+            lo, hi = min(lo, gap.min()), max(hi, gap.max())
+        h["t1"].set_text(f"every lr × {10.0**scale:.3g}")
+        return set_log_limits(h["ax1"], lo, hi, int(steps))
+
+    return Demo(controls, setup, update, title=f"Race on {problem.name}")
