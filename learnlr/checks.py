@@ -51,7 +51,7 @@ class CheckResult(NamedTuple):
         return self.passed
 
 
-#: Every check result of this session, in order: the record a grader reads.
+#: Every check result of this session, in order (the record a grader reads).
 RESULTS: list[CheckResult] = []
 
 

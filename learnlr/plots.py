@@ -20,6 +20,7 @@ __all__ = [
     "eff_lr_curve",
     "schedule_curve",
     "overview",
+    "finder_curve",
     "label_of",
 ]
 
@@ -174,3 +175,36 @@ def overview(traces, labels=None, eff_lr=False, figsize=None):
     if eff_lr:
         eff_lr_curve(traces[0], ax=axes[2])
     return fig
+
+
+def finder_curve(result, ax=None, rules=None, raw=True):
+    """The learning-rate finder's smoothed loss against the rate, suggestions marked.
+
+    ``result`` is a :class:`learnlr.finder.FinderResult`; ``rules`` picks which
+    suggestions to mark (default: all).
+    """
+    ax = _ax(ax)
+    if raw:
+        ax.plot(result.lrs, result.losses, color="0.75", lw=0.8, label="batch loss")
+    ax.plot(result.lrs, result.smoothed, color=COLORS[0], label="smoothed loss")
+    markers = {"minimum": "v", "steep": "o", "valley": "s", "slide": "D"}
+    for i, rule in enumerate(rules or list(result.suggestions)):
+        lr = result.suggestions[rule]
+        y = np.interp(np.log(lr), np.log(result.lrs), result.smoothed)
+        ax.plot(
+            lr,
+            y,
+            markers.get(rule, "o"),
+            color=COLORS[(i + 1) % len(COLORS)],
+            ms=8,
+            label=f"{rule}: {lr:.2g}",
+        )
+    ax.set_xscale("log")
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    if finite.size:
+        lo, hi = finite.min(), finite[: max(len(finite) // 10, 1)].max()
+        ax.set_ylim(lo - 0.1 * (hi - lo + 1e-12), max(hi, lo) + 0.6 * (hi - lo + 1e-12))
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    return ax

@@ -1,0 +1,78 @@
+# learnlr: build the book, run the tests, work on the notebooks.
+#
+#   make book      execute the notebooks and build the HTML book into _build/html
+#   make test      unit tests + every notebook re-run and compared with its stored outputs
+#   make lab       open the notebooks in JupyterLab
+#   make execute   re-run every notebook and save its outputs (after editing a notebook)
+#   make lint      check formatting and lint (ruff), as CI does
+#   make format    reformat and apply safe lint fixes
+#   make clean     remove build output and caches (keeps .venv)
+#
+# Every target creates .venv on first use. PYTHON picks the interpreter (>= 3.10):
+#   make test PYTHON=python3.12
+#
+# MPLBACKEND is deliberately not exported here: notebook kernels (nbval, Jupyter Book,
+# nbconvert) inherit the environment, and MPLBACKEND=Agg would stop ipykernel from choosing
+# its inline backend, so no figure would be stored or rendered. tests/conftest.py selects
+# Agg inside the pytest process only.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv book test execute lint format lab clean distclean
+
+help:
+	@echo "make book | test | lab | execute | lint | format | clean | distclean | venv"
+	@echo "See the top of the Makefile or README.md for what each does."
+
+# The stamp is redone when the project's requirements change, and once learnlr/ exists
+# (an editable install made before the package directory existed cannot import it).
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.txt $(wildcard learnlr/__init__.py)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+# Jupyter Book executes the notebooks itself (execute_notebooks: cache in _config.yml), so the
+# rendered outputs always come from the current code; the outputs stored in the .ipynb files are
+# what `make test` compares against.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "Open _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+execute: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=120 \
+	    --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.record_timing=False \
+	    $(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# JupyterLab is only needed here, so it is installed on first use rather than with [dev].
+lab: $(STAMP)
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install jupyterlab
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf _build build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o \
+	    \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,207 @@
+r"""The learning-rate finder (Smith 2017's "LR range test", as popularised by fast.ai).
+
+Train for ``num_it`` updates while the rate grows exponentially from ``start_lr`` to
+``end_lr``, record the training loss of each update, smooth it, and stop once it blows up.
+Then read a rate off the curve with one of the suggestion rules.
+
+The recipe, for update :math:`k = 0, \dots, n-1`:
+
+.. math::
+    \eta_k &= \eta_{start} (\eta_{end} / \eta_{start})^{k / (n - 1)} \\
+    a_k &= \beta a_{k-1} + (1 - \beta)\, \ell_k, \quad
+    \bar\ell_k = a_k / (1 - \beta^{k+1}) \qquad (a_{-1} = 0)
+
+where :math:`\ell_k` is the loss of the (mini)batch used by update ``k``, measured before
+the update. The sweep stops after update ``k`` when :math:`\bar\ell_k` exceeds
+``stop_factor`` times the best smoothed loss so far, or is not finite.
+
+Suggestion rules (each a function of the recorded rates and smoothed losses, with the first
+10% and the last 5 points dropped as fast.ai does):
+
+* ``minimum``: the rate at the lowest smoothed loss, divided by 10;
+* ``steep``: the rate where the smoothed loss falls fastest per unit of :math:`\log\eta`;
+* ``valley``: the longest stretch over which the loss keeps falling; a rate about 2/3 of
+  the way down it (fast.ai's default since 2021);
+* ``slide``: walk left from the end while the loss slope changes by more than ``thresh``
+  between points ``lr_diff`` apart; the rate where it settles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from learnlr._checks import check_int, check_interval, check_positive, check_vector
+from learnlr.problems import Problem
+
+__all__ = ["lr_find", "FinderResult", "SUGGESTIONS", "minimum", "steep", "valley", "slide"]
+
+
+class FinderResult(NamedTuple):
+    """What :func:`lr_find` recorded: one entry per update actually run."""
+
+    lrs: np.ndarray  # rate of each update
+    losses: np.ndarray  # raw (mini)batch loss before each update
+    smoothed: np.ndarray  # debiased exponential moving average of the losses
+    suggestions: dict  # rule name -> suggested rate
+    stopped_early: bool  # True if the loss blew up before num_it updates
+    num_it: int  # updates asked for
+
+    def plot(self, ax=None, rules=None):
+        """Smoothed loss against the rate (log axis), with each suggestion marked."""
+        from learnlr.plots import finder_curve
+
+        return finder_curve(self, ax=ax, rules=rules)
+
+
+def _trim(lrs, losses, num_it):
+    skip_start = num_it // 10
+    if len(lrs) - skip_start - 5 >= 3:
+        return lrs[skip_start:-5], losses[skip_start:-5]
+    return lrs, losses
+
+
+def minimum(lrs, losses, num_it):
+    """The rate of the lowest loss, divided by 10."""
+    lrs, losses = _trim(lrs, losses, num_it)
+    return float(lrs[np.argmin(losses)] / 10)
+
+
+def steep(lrs, losses, num_it):
+    """The rate at which the loss falls fastest with respect to log(lr)."""
+    lrs, losses = _trim(lrs, losses, num_it)
+    slopes = np.diff(losses) / np.diff(np.log(lrs))
+    return float(lrs[np.argmin(slopes)])
+
+
+def valley(lrs, losses, num_it):
+    """fast.ai's valley rule: 2/3 down the longest decreasing stretch of the loss curve."""
+    lrs, losses = _trim(lrs, losses, num_it)
+    n = len(losses)
+    lds = [1] * n  # length of the longest decreasing subsequence ending at i
+    max_start, max_end = 0, 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    idx = max_start + int(sections) + int(sections / 2)
+    return float(lrs[idx])
+
+
+def slide(lrs, losses, num_it, lr_diff=15, thresh=0.005, adjust_value=1.0):
+    """fast.ai's slide rule: move left from the end until the slope stops changing."""
+    lrs, losses = _trim(lrs, losses, num_it)
+    grad = np.gradient(losses)
+    lr_diff = min(lr_diff, len(losses) - 1)
+    r_idx = -1
+    l_idx = r_idx - lr_diff
+    local_min_lr = lrs[l_idx]
+    while l_idx >= -len(losses) and abs(grad[r_idx] - grad[l_idx]) > thresh:
+        local_min_lr = lrs[l_idx]
+        r_idx -= 1
+        l_idx -= 1
+    return float(local_min_lr * adjust_value)
+
+
+#: The suggestion rules by name.
+SUGGESTIONS: dict[str, Callable] = {
+    "minimum": minimum,
+    "steep": steep,
+    "valley": valley,
+    "slide": slide,
+}
+
+
+def lr_find(
+    problem: Problem,
+    opt: Callable,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_it: int = 100,
+    beta: float = 0.98,
+    stop_factor: float = 4.0,
+    x0=None,
+) -> FinderResult:
+    """Run the learning-rate range test of ``opt`` on ``problem``.
+
+    Args:
+        problem: a :class:`~learnlr.problems.Problem`; stochastic problems are swept on
+            their minibatches (``batch_grad``/``batch_loss`` of update ``k``).
+        opt: an optimizer *factory* taking ``lr=`` (e.g. ``optimizers.sgd`` or
+            ``functools.partial(optimizers.sgd, momentum=0.9)``); it is called once with
+            the exponential sweep as its schedule.
+        start_lr, end_lr: the first and last rate of the sweep (``0 < start < end``).
+        num_it: number of updates in the sweep (>= 10).
+        beta: smoothing factor of the moving average, in [0, 1).
+        stop_factor: stop when the smoothed loss exceeds this multiple of its best (> 1).
+        x0: starting point (default ``problem.x0``); the sweep always starts afresh.
+
+    Returns:
+        A :class:`FinderResult` with the rates, raw and smoothed losses and suggestions.
+
+    Example:
+        >>> from learnlr import optimizers, problems
+        >>> res = lr_find(problems.quadratic2d(kappa=10), optimizers.gd, num_it=100)
+        >>> res.stopped_early, len(res.lrs) < 100
+        (True, True)
+        >>> sorted(res.suggestions)
+        ['minimum', 'slide', 'steep', 'valley']
+
+    Smith (2017), "Cyclical learning rates for training neural networks", WACV,
+    arXiv:1506.01186, section 3.3; Howard & Gugger (2020), "Fastai: a layered API for deep
+    learning", Information 11(2):108, doi:10.3390/info11020108.
+    """
+    name = "lr_find"
+    if not isinstance(problem, Problem):
+        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    if not callable(opt):
+        raise TypeError(f"{name}: opt must be an optimizer factory taking lr=, got {opt!r}")
+    start_lr = check_positive(name, "start_lr", start_lr)
+    end_lr = check_positive(name, "end_lr", end_lr)
+    if end_lr <= start_lr:
+        raise ValueError(
+            f"{name}: end_lr must be > start_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}"
+        )
+    num_it = check_int(name, "num_it", num_it, 10)
+    beta = check_interval(name, "beta", beta, 0.0, 1.0)
+    stop_factor = check_positive(name, "stop_factor", stop_factor)
+    if stop_factor <= 1:
+        raise ValueError(f"{name}: stop_factor must be > 1, got {stop_factor!r}")
+    x = problem.x0 if x0 is None else check_vector(name, "x0", x0)
+
+    ratio = end_lr / start_lr
+
+    def sweep(k):
+        return start_lr * ratio ** (np.asarray(k) / (num_it - 1))
+
+    optimizer = opt(lr=sweep)
+    state = optimizer.init(x)
+    lrs, losses, smoothed = np.zeros(num_it), np.zeros(num_it), np.zeros(num_it)
+    avg, best = 0.0, np.inf
+    n = 0
+    stopped = False
+    with np.errstate(all="ignore"):
+        for k in range(num_it):
+            loss = problem.batch_loss(x, k) if problem.stochastic else problem.loss(x)
+            avg = beta * avg + (1 - beta) * loss
+            smooth = avg / (1 - beta ** (k + 1))
+            lrs[k], losses[k], smoothed[k] = sweep(k), loss, smooth
+            n = k + 1
+            if not np.isfinite(smooth) or smooth > stop_factor * best:
+                stopped = True
+                break
+            best = min(best, smooth)
+            x, state, _ = optimizer.step(x, problem.batch_grad(x, k), state)
+    lrs, losses, smoothed = lrs[:n], losses[:n], smoothed[:n]
+    finite = np.isfinite(smoothed)
+    suggestions = {}
+    if finite.sum() >= 3:
+        for rule, fn in SUGGESTIONS.items():
+            suggestions[rule] = fn(lrs[finite], smoothed[finite], num_it)
+    return FinderResult(lrs, losses, smoothed, suggestions, stopped, num_it)

@@ -1,0 +1,34 @@
+"""Every example in learnlr's docstrings runs and prints what the docstring says."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import learnlr
+
+MODULES = sorted(
+    m.name
+    for m in pkgutil.iter_modules(learnlr.__path__, "learnlr.")
+    if m.name != "learnlr.widgets"
+) + ["learnlr"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(module, name):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+def test_examples_exist():
+    """The main modules document themselves with examples (so the test above checks something)."""
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    for name in ["learnlr.optimizers", "learnlr.schedules", "learnlr.trace", "learnlr.finder"]:
+        tests = finder.find(importlib.import_module(name), name)
+        assert sum(len(t.examples) for t in tests) >= 3, name

@@ -1,0 +1,115 @@
+"""Checks on the stored notebooks that nbval cannot make by itself.
+
+nbval re-runs each notebook and compares the fresh outputs with the stored ones, but it only
+compares outputs that are stored: a notebook saved without outputs passes while checking
+nothing. These tests make sure every notebook was saved after a clean run from top to bottom
+(`make execute`), and that the book's table of contents and notebooks/ agree.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+TOC = ROOT / "_toc.yml"
+
+NOTEBOOKS = sorted(
+    path for path in NOTEBOOK_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts
+)
+
+FIX = "re-run it from the top and save it: make execute"
+
+
+def _name(path):
+    return path.relative_to(ROOT).as_posix()
+
+
+def _read(path):
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def _code_cells(nb):
+    # nbconvert and Jupyter do not execute a code cell that holds only whitespace.
+    return [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+
+
+def _toc_files():
+    """The `root:` and `- file:` entries of _toc.yml, without suffix."""
+    text = TOC.read_text(encoding="utf-8")
+    pattern = re.compile(r"^\s*(?:-\s*)?(?:root|file)\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+    return {re.sub(r"\.(ipynb|md)$", "", entry) for entry in pattern.findall(text)}
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks found in {_name(NOTEBOOK_DIR)}/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_notebook_is_valid_and_cells_have_ids(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    assert (nb.nbformat, nb.nbformat_minor) >= (4, 5), (
+        f"{_name(path)} is nbformat {nb.nbformat}.{nb.nbformat_minor}; cell ids need 4.5: {FIX}"
+    )
+    missing = [i for i, cell in enumerate(nb.cells) if not cell.get("id")]
+    assert not missing, f"{_name(path)}: cells {missing} have no id"
+    ids = [cell.id for cell in nb.cells]
+    assert len(ids) == len(set(ids)), f"{_name(path)}: duplicate cell ids"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_notebook_starts_with_a_title(path):
+    # Jupyter Book takes the page title from the first heading; without one, -W fails.
+    cells = _read(path).cells
+    first = cells[0] if cells else None
+    assert first is not None and first.cell_type == "markdown", (
+        f"{_name(path)}: the first cell must be a markdown cell with a '# Title'"
+    )
+    assert first.source.lstrip().startswith("# "), (
+        f"{_name(path)}: the first cell must start with a level-1 heading '# Title'"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_notebook_was_run_in_order(path):
+    cells = _code_cells(_read(path))
+    counts = [cell.execution_count for cell in cells]
+    not_run = [i for i, count in enumerate(counts) if count is None]
+    assert not not_run, f"{_name(path)}: code cells {not_run} were never executed; {FIX}"
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{_name(path)}: execution counts {counts} are not 1, 2, 3, ...: the notebook was not "
+        f"saved after one clean run; {FIX}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_notebook_has_outputs_and_no_errors(path):
+    cells = _code_cells(_read(path))
+    if cells:
+        assert any(cell.outputs for cell in cells), (
+            f"{_name(path)}: no outputs stored, nbval would check nothing; {FIX}"
+        )
+    errors = [
+        (i, output.get("ename"))
+        for i, cell in enumerate(cells)
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert not errors, f"{_name(path)}: error outputs in code cells (index, error): {errors}"
+
+
+def test_toc_lists_every_notebook_and_nothing_else():
+    on_disk = {_name(path.with_suffix("")) for path in NOTEBOOKS}
+    in_toc = {entry for entry in _toc_files() if entry.startswith("notebooks/")}
+    unlisted, missing = sorted(on_disk - in_toc), sorted(in_toc - on_disk)
+    assert not unlisted, f"notebooks not listed in _toc.yml: {unlisted}"
+    assert not missing, f"_toc.yml lists notebooks that do not exist: {missing}"
+
+
+def test_toc_pages_exist():
+    for entry in _toc_files():
+        candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
+        assert any(path.exists() for path in candidates), f"_toc.yml lists {entry}, not found"
