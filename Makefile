@@ -6,6 +6,7 @@
 #   make execute   re-run every notebook and save its outputs (after editing a notebook)
 #   make lint      check formatting and lint (ruff), as CI does
 #   make format    reformat and apply safe lint fixes
+#   make bench     performance benchmarks: prints a table, writes benchmarks/results/latest.json
 #   make clean     remove build output and caches (keeps .venv)
 #
 # Every target creates .venv on first use. PYTHON picks the interpreter (>= 3.10):
@@ -23,10 +24,10 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv book test execute lint format lab clean distclean
+.PHONY: help venv book test execute lint format lab clean distclean bench
 
 help:
-	@echo "make book | test | lab | execute | lint | format | clean | distclean | venv"
+	@echo "make book | test | lab | execute | lint | format | bench | clean | distclean | venv"
 	@echo "See the top of the Makefile or README.md for what each does."
 
 # The stamp is redone when the project's requirements change, and once learnlr/ exists
@@ -76,3 +77,7 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# Benchmarks are not tests: they print a table and never fail the build.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -234,19 +234,22 @@ def _status_text(tr, problem):
 
 
 def set_log_limits(ax, lo, hi, xmax) -> bool:
-    """Set a log y-range rounded out to whole decades and x-range ``[0, xmax]``.
+    """Keep a log y-range that holds ``[lo, hi]``, and the x-range ``[0, xmax]``.
 
-    Returns True when the limits changed (so the demo's background must be redrawn);
-    rounding to decades keeps that rare while a slider moves.
+    The y-range only changes when the data leave it or fill less than a thousandth of it;
+    it is then set a decade wider than needed on each side, rounded to whole decades. So
+    while a slider moves, the axes (and the demo's cached background) rarely need a
+    redraw. Returns True when the limits changed.
     """
-    lo = 10.0 ** np.floor(np.log10(max(lo, 1e-300)))
-    hi = 10.0 ** np.ceil(np.log10(max(hi, lo * 10)))
-    new = (0.0, float(xmax), float(lo), float(hi))
-    old = (*ax.get_xlim(), *ax.get_ylim())
-    if np.allclose(new, old):
+    lo, hi = max(float(lo), 1e-300), max(float(hi), 1e-300)
+    y0, y1 = ax.get_ylim()
+    x_same = np.isclose(ax.get_xlim()[1], xmax)
+    fits = y0 > 0 and y0 <= lo and hi <= y1 and (y1 / y0) <= 1e3 * max(hi / lo, 10.0)
+    if fits and x_same:
         return False
+    if not fits:
+        ax.set_ylim(10.0 ** (np.floor(np.log10(lo)) - 1), 10.0 ** (np.ceil(np.log10(hi)) + 1))
     ax.set_xlim(0, xmax)
-    ax.set_ylim(lo, hi)
     return True
 
 
@@ -299,7 +302,9 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
         bound = f", 2/L = {2 / problem.L:.3g}" if problem.L else ""
         h["t0"].set_text(f"lr = {lr:.3g}{bound}")
         h["t1"].set_text(_status_text(tr, problem))
-        return set_log_limits(h["ax1"], gap.min(), gap.max(), max(int(steps), 1))
+        # fixed y-range (from 1e-16 to 1e6 times the starting gap): a slider move then
+        # never changes the axes, so only the lines are redrawn
+        return set_log_limits(h["ax1"], 1e-16, gap[0] * 1e6, max(int(steps), 1))
 
     return Demo(controls, setup, update, title=f"Gradient descent on {problem.name}")
 
@@ -348,7 +353,8 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
         h["curve"].set_data(tr.k, gap)
         h["t0"].set_text(repr(opt))
         h["t1"].set_text(_status_text(tr, problem))
-        changed = set_log_limits(axes[1], gap.min(), gap.max(), int(steps))
+        # a diverging run leaves through the top instead of stretching the axis
+        changed = set_log_limits(axes[1], gap.min(), min(gap.max(), gap[0] * 1e4), int(steps))
         e = tr.eff_lr[np.isfinite(tr.eff_lr) & (tr.eff_lr > 0)]
         for j, line in enumerate(h["eff"]):
             line.set_data(tr.k[:-1], np.maximum(tr.eff_lr[:, j], 1e-300))
@@ -417,7 +423,8 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
                 f"{name}: "
                 + (f"diverged at step {tr.diverged_at}" if tr.diverged else f"{gap[-1]:.1e}")
             )
-            lo, hi = min(lo, gap.min()), max(hi, gap.max())
+            # a diverging run leaves through the top instead of stretching the axis
+            lo, hi = min(lo, gap.min()), max(hi, min(gap.max(), gap[0] * 1e4))
         h["t1"].set_text(f"every lr × {10.0**scale:.3g}")
         return set_log_limits(h["ax1"], lo, hi, int(steps))
 
