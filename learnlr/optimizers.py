@@ -565,10 +565,19 @@ def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
         return rows
 
     hp = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    if name == "adam" and decoupled:
+        hp["decoupled_weight_decay"] = True
     return Optimizer(name, init, step, hp, explain)
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+def adam(
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    amsgrad=False,
+    decoupled_weight_decay=False,
+):
     r"""Adam: momentum on the gradient, RMSProp on its scale, both bias-corrected.
 
     With :math:`t = k + 1`, :math:`\eta` = ``lr``, :math:`(\beta_1, \beta_2)` = ``betas``,
@@ -592,6 +601,8 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
         weight_decay: L2 penalty added to the *gradient* (see :func:`adamw` for the
             decoupled form). Default 0.
         amsgrad: use the running maximum of :math:`v` (Reddi, Kale & Kumar 2018).
+        decoupled_weight_decay: apply the decay to the parameters as :func:`adamw` does
+            (``adam(..., decoupled_weight_decay=True)`` equals ``adamw``, as in PyTorch).
 
     Example:
         >>> import numpy as np
@@ -608,7 +619,8 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
     :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`, which equals
     :math:`\epsilon = \hat\epsilon / \sqrt{1 - \beta_2^t}` here: a larger eps early on.
     """
-    return _adam_factory("adam", lr, betas, eps, weight_decay, amsgrad, decoupled=False)
+    decoupled = check_bool("adam", "decoupled_weight_decay", decoupled_weight_decay)
+    return _adam_factory("adam", lr, betas, eps, weight_decay, amsgrad, decoupled=decoupled)
 
 
 def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):

@@ -149,7 +149,8 @@ def multistep_lr(base_lr, milestones, gamma=0.1) -> Schedule:
     """
     name = "multistep_lr"
     base_lr = check_nonnegative(name, "base_lr", base_lr)
-    milestones = _check_increasing(name, "milestones", milestones)
+    # a repeated milestone applies gamma once per repeat, as in PyTorch
+    milestones = sorted(_check_increasing(name, "milestones", milestones, strict=False))
     gamma = check_nonnegative(name, "gamma", gamma)
     ms = np.array(milestones, dtype=np.int64)
     return Schedule(
@@ -593,10 +594,12 @@ def warmup_stable_decay(
     )
 
 
-def _check_increasing(func, name, values) -> list[int]:
+def _check_increasing(func, name, values, strict=True) -> list[int]:
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
         raise TypeError(f"{func}: {name} must be a list of integers, got {values!r}")
     out = [check_int(func, f"{name}[{i}]", v, 0) for i, v in enumerate(values)]
+    if not strict:
+        return out
     for a, b in zip(out[:-1], out[1:], strict=True):
         if b <= a:
             raise ValueError(f"{func}: {name} must be strictly increasing, got {out}")

@@ -135,6 +135,7 @@ class Demo:
             self._fig, self._handles = self._setup()
             plt.close(self._fig)  # shown explicitly, never by the inline backend
             self._background = None
+            self._stale_axes = set()
         return self._fig, self._handles
 
     def figure(self, **values):
@@ -146,16 +147,20 @@ class Demo:
                 f"Demo.figure: unknown control(s) {sorted(unknown)}; "
                 f"the controls are {sorted(self.controls)}"
             )
-        if self._update(handles, **{**self.defaults(), **values}):
-            self._background = None  # axes changed: the next render redraws everything
+        changed = self._update(handles, **{**self.defaults(), **values})
+        if changed is True:
+            self._background = None  # the next render redraws everything
+        elif changed:
+            self._stale_axes.update(changed)  # only these axes are redrawn
         return fig
 
     def render_png(self, dpi=72) -> bytes:
         """The current figure as PNG bytes.
 
         Artists listed in ``handles["animated"]`` are redrawn over a cached background
-        (blitting); everything else is drawn once, and again only when ``update`` returns
-        a true value (e.g. because axis limits changed).
+        (blitting); everything else is drawn once. ``update`` returns ``True`` when the
+        whole background must be redrawn, or a list of the axes whose limits changed
+        (only those are redrawn into the background), or nothing.
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from PIL import Image
@@ -177,10 +182,13 @@ class Demo:
                 canvas.draw()
                 fig.set_layout_engine("none")  # keep the layout found by the first draw
                 self._background = canvas.copy_from_bbox(fig.bbox)
+                self._stale_axes.clear()
                 for a in animated:
                     a.set_animated(False)
             else:
                 canvas.restore_region(self._background)
+                if self._stale_axes:
+                    self._redraw_axes(canvas, animated)
             renderer = canvas.get_renderer()
             for a in animated:
                 a.draw(renderer)
@@ -189,6 +197,31 @@ class Demo:
             buf, format="png", compress_level=1
         )
         return buf.getvalue()
+
+    def _redraw_axes(self, canvas, animated):
+        """Redraw only the stale axes (ticks and labels included) into the background."""
+        from matplotlib.patches import Rectangle
+
+        fig, renderer = self._fig, canvas.get_renderer()
+        for a in animated:
+            a.set_animated(True)
+        for ax in self._stale_axes:
+            box = ax.get_tightbbox(renderer).padded(2).transformed(fig.transFigure.inverted())
+            blank = Rectangle(
+                (box.x0, box.y0),
+                box.width,
+                box.height,
+                transform=fig.transFigure,
+                facecolor=fig.get_facecolor(),
+                edgecolor="none",
+            )
+            blank.set_figure(fig)
+            blank.draw(renderer)
+            ax.draw(renderer)
+        for a in animated:
+            a.set_animated(False)
+        self._background = canvas.copy_from_bbox(fig.bbox)
+        self._stale_axes.clear()
 
     def time_update(self, repeats=5, **values) -> float:
         """Median seconds for one control change: recompute, redraw and render to PNG."""
@@ -304,7 +337,8 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
         h["t1"].set_text(_status_text(tr, problem))
         # fixed y-range (from 1e-16 to 1e6 times the starting gap): a slider move then
         # never changes the axes, so only the lines are redrawn
-        return set_log_limits(h["ax1"], 1e-16, gap[0] * 1e6, max(int(steps), 1))
+        changed = set_log_limits(h["ax1"], 1e-16, gap[0] * 1e6, max(int(steps), 1))
+        return [h["ax1"]] if changed else None
 
     return Demo(controls, setup, update, title=f"Gradient descent on {problem.name}")
 
@@ -354,12 +388,14 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
         h["t0"].set_text(repr(opt))
         h["t1"].set_text(_status_text(tr, problem))
         # a diverging run leaves through the top instead of stretching the axis
-        changed = set_log_limits(axes[1], gap.min(), min(gap.max(), gap[0] * 1e4), int(steps))
+        changed = []
+        if set_log_limits(axes[1], gap.min(), min(gap.max(), gap[0] * 1e4), int(steps)):
+            changed.append(axes[1])
         e = tr.eff_lr[np.isfinite(tr.eff_lr) & (tr.eff_lr > 0)]
         for j, line in enumerate(h["eff"]):
             line.set_data(tr.k[:-1], np.maximum(tr.eff_lr[:, j], 1e-300))
-        if e.size:
-            changed |= set_log_limits(axes[2], e.min(), e.max(), int(steps))
+        if e.size and set_log_limits(axes[2], e.min(), e.max(), int(steps)):
+            changed.append(axes[2])
         return changed
 
     return Demo(controls, setup, update, title=title or f"{factory.__name__} on {problem.name}")
@@ -426,6 +462,6 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
             # a diverging run leaves through the top instead of stretching the axis
             lo, hi = min(lo, gap.min()), max(hi, min(gap.max(), gap[0] * 1e4))
         h["t1"].set_text(f"every lr × {10.0**scale:.3g}")
-        return set_log_limits(h["ax1"], lo, hi, int(steps))
+        return [h["ax1"]] if set_log_limits(h["ax1"], lo, hi, int(steps)) else None
 
     return Demo(controls, setup, update, title=f"Race on {problem.name}")
