@@ -55,6 +55,7 @@ execute: $(STAMP)
 	    --ExecutePreprocessor.timeout=120 \
 	    --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.record_timing=False \
+	    --ExecutePreprocessor.store_widget_state=False \
 	    $(NOTEBOOKS)
 
 lint: $(STAMP)

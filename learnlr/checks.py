@@ -250,9 +250,19 @@ def check_function(
 
 
 def check_value(
-    exercise: str, answer: Any, expected: float, rtol: float = 1e-3, hint: str = ""
+    exercise: str,
+    answer: Any,
+    expected: float,
+    rtol: float = 1e-3,
+    hint: str = "",
+    mistakes: dict[str, float] | None = None,
 ) -> CheckResult:
-    """Compare a numeric answer with the expected value (relative tolerance ``rtol``)."""
+    """Compare a numeric answer with the expected value (relative tolerance ``rtol``).
+
+    ``mistakes`` maps a hint to the value a known mistake produces (e.g.
+    ``{"that is 1/L; the bound is 2/L": 1 / L}``); when the answer matches one, its hint
+    is given. ``hint`` is given for any other wrong answer.
+    """
     if answer is None or answer is Ellipsis:
         return _record(exercise, False, "not done yet (no answer given)")
     try:
@@ -261,6 +271,9 @@ def check_value(
         return _record(exercise, False, f"your answer {answer!r:.60} is not a number")
     if np.isclose(a, expected, rtol=rtol, atol=0.0):
         return _record(exercise, True, f"{fmt(a, 6)} is right")
+    for text, wrong in (mistakes or {}).items():
+        if np.isclose(a, wrong, rtol=rtol, atol=0.0):
+            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
     extra = f" -- {hint}" if hint else ""
     return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
 

@@ -113,7 +113,7 @@ def loss_curve(traces, ax=None, labels=None, gap=None, log=True, colors=None):
         color = (colors or COLORS)[i % len(colors or COLORS)]
         y = tr.gap() if gap else tr.loss
         if log:
-            y = np.maximum(y, 1e-300)
+            y = np.where(y > 0, y, np.nan)  # an exact 0 (the minimum hit) is not drawn
         (line,) = ax.plot(tr.k, y, color=color, label=labels[i] if labels else label_of(tr))
         if tr.diverged:
             ax.plot(tr.k[-1], y[-1], "x", color=color, ms=9, mew=2)

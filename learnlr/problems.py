@@ -144,7 +144,9 @@ def quadratic(A, b=None, c=0.0, x0=None, name="quadratic") -> Problem:
     if n == 2:
         r = 1.25 * max(np.abs(x0 - x_min).max(), 1.0)
         bounds = ((x_min[0] - r, x_min[0] + r), (x_min[1] - r, x_min[1] + r))
-    return Problem(name, loss, grad, x0, x_min, f_min, bounds, L=eig.max(), mu=eig.min())
+    prob = Problem(name, loss, grad, x0, x_min, f_min, bounds, L=eig.max(), mu=eig.min())
+    prob.A, prob.b = A.copy(), b.copy()  # the Hessian and linear term, for the reader
+    return prob
 
 
 def quadratic1d(a=1.0, x0=2.0) -> Problem:
