@@ -102,7 +102,12 @@ def check_steps(func: str, k) -> np.ndarray | int:
         return k
     arr = np.asarray(k)
     if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and arr.size and np.all(arr == np.round(arr)):
+        if (
+            arr.dtype.kind == "f"
+            and arr.size
+            and np.all(np.isfinite(arr))
+            and np.all(arr == np.round(arr))
+        ):
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"{func}: step must be an integer or an integer array, got {_short(k)}")

@@ -224,7 +224,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         lr_decay: :math:`\delta \ge 0`. Default 0.
         weight_decay: L2 penalty :math:`\lambda \ge 0`. Default 0.
         initial_accumulator_value: starting value of :math:`G` (>= 0). Default 0.
-        eps: :math:`\epsilon > 0`, added outside the square root. Default ``1e-10``.
+        eps: :math:`\epsilon \ge 0`, added outside the square root. Default ``1e-10``.
 
     Example:
         >>> import numpy as np
@@ -565,8 +565,8 @@ def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
         return rows
 
     hp = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
-    if name == "adam" and decoupled:
-        hp["decoupled_weight_decay"] = True
+    if name == "adam":
+        hp["decoupled_weight_decay"] = decoupled
     return Optimizer(name, init, step, hp, explain)
 
 
@@ -840,20 +840,24 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
             r_t = np.sqrt(
                 (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
             )
-            eff_lr = lr_t * r_t * np.sqrt(1 - beta2**t) / (np.sqrt(v) + eps)
+            c = r_t * np.sqrt(1 - beta2**t) / (np.sqrt(v) + eps)  # the adaptive factor
         else:
-            eff_lr = np.full_like(x, lr_t, dtype=float)
+            c = np.ones_like(x, dtype=float)  # variance not yet tractable: no adaptation
+        eff_lr = lr_t * c
         x_new = x_decayed - eff_lr * m_hat
         direction = m_hat
         if decoupled and weight_decay:
-            direction = m_hat + (lr_t * weight_decay / eff_lr) * x
+            direction = m_hat + (weight_decay / c) * x
         return x_new, RAdamState(t, m, v), StepInfo(lr_t, eff_lr, direction)
 
     def explain(x, g, state, x_new, new_state, info):
         t = state.count + 1
         rho_t = rho(t)
-        rows = [
-            f"t = k + 1 = {t}",
+        rows = [f"t = k + 1 = {t}", f"g = grad f(x) = {fmt(g)}"]
+        if weight_decay and not decoupled:
+            g = g + weight_decay * x
+            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
+        rows += [
             f"m = {fmt(new_state.m)}, v = {fmt(new_state.v)}",
             f"m_hat = m / (1 - beta1^t) = {fmt(new_state.m / (1 - beta1**t))}",
             f"rho_inf = {fmt(rho_inf, 6)}, rho_t = {fmt(rho_t, 6)}",
@@ -865,7 +869,10 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
             )
         else:
             rows.append(f"rho_t <= 5: no adaptive rate, eff_lr = lr = {fmt(info.lr)}")
-        rows.append(f"x_new = x - eff_lr * m_hat = {fmt(x_new)}")
+        if decoupled and weight_decay:
+            rows.append(f"x_new = x * (1 - lr * weight_decay) - eff_lr * m_hat = {fmt(x_new)}")
+        else:
+            rows.append(f"x_new = x - eff_lr * m_hat = {fmt(x_new)}")
         return rows
 
     hp = dict(

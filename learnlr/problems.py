@@ -380,12 +380,13 @@ def least_squares(n_samples=200, n_features=10, noise=0.5, kappa=10.0, batch_siz
     w_true = rng.standard_normal(d)
     y = X @ w_true + noise * rng.standard_normal(n)
 
+    # w may be one point (d,) or a stack (..., d): sums run over the last axis
     def sample_loss(w, Xb, yb):
-        r = Xb @ np.asarray(w).T - (yb if np.ndim(w) == 1 else yb[:, None])
-        return 0.5 * np.mean(r**2, axis=0)
+        r = np.asarray(w) @ Xb.T - yb
+        return 0.5 * np.mean(r**2, axis=-1)
 
     def sample_grad(w, Xb, yb):
-        return Xb.T @ (Xb @ w - yb) / len(yb)
+        return (np.asarray(w) @ Xb.T - yb) @ Xb / len(yb)
 
     H = X.T @ X / n
     x_min = np.linalg.solve(H, X.T @ y / n)
@@ -409,17 +410,18 @@ def least_squares(n_samples=200, n_features=10, noise=0.5, kappa=10.0, batch_siz
 
 
 def _logistic(name, X, y, l2, batch_size, seed, extra=None):
+    # w may be one point (d,) or a stack (..., d): sums run over the last axis
     def sample_loss(w, Xb, yb):
-        z = Xb @ np.asarray(w).T
-        yy = yb if np.ndim(w) == 1 else yb[:, None]
+        w = np.asarray(w)
+        z = w @ Xb.T
         # mean of log(1 + exp(-s z)) with s = 2y - 1, computed stably
-        data = np.mean(np.logaddexp(0.0, -(2 * yy - 1) * z), axis=0)
-        return data + 0.5 * l2 * np.sum(np.asarray(w) ** 2, axis=-1)
+        data = np.mean(np.logaddexp(0.0, -(2 * yb - 1) * z), axis=-1)
+        return data + 0.5 * l2 * np.sum(w**2, axis=-1)
 
     def sample_grad(w, Xb, yb):
-        z = Xb @ w
-        p = 0.5 * (1 + np.tanh(0.5 * z))  # the sigmoid, without overflow
-        return Xb.T @ (p - yb) / len(yb) + l2 * w
+        w = np.asarray(w)
+        p = 0.5 * (1 + np.tanh(0.5 * (w @ Xb.T)))  # the sigmoid, without overflow
+        return (p - yb) @ Xb / len(yb) + l2 * w
 
     prob = StochasticProblem(
         name, X, y, sample_loss, sample_grad, batch_size, seed, x0=np.zeros(X.shape[1])

@@ -67,7 +67,7 @@ class Schedule:
     """A learning-rate schedule: call it with a step number or an integer array of them.
 
     ``label`` is a short description used in plots and reprs; ``params`` holds the
-    arguments it was built with; ``max_steps`` is the number of steps it is defined for
+    arguments it was built with; ``max_steps`` is the last step it is defined for
     (``None`` when unbounded).
     """
 
@@ -89,7 +89,8 @@ class Schedule:
         k = check_steps(self.name, k)
         if self.max_steps is not None and np.max(k, initial=0) > self.max_steps:
             raise ValueError(
-                f"{self.name}: step must be <= {self.max_steps} (the schedule's length), "
+                f"{self.name}: step must be <= {self.max_steps} (the schedule covers steps 0 "
+                f"to {self.max_steps}), "
                 f"got {int(np.max(k))}"
             )
         if isinstance(k, int):
@@ -384,8 +385,10 @@ def one_cycle(
     final annealing. Phase boundaries are PyTorch's: phase 1 ends at step
     :math:`\text{pct\_start}\cdot T - 1`, the last at :math:`T - 1`.
 
-    Defined for ``0 <= k <= total_steps`` (PyTorch allows ``total_steps`` calls of
-    ``step()`` after the first rate; the last value extrapolates the final phase).
+    Defined for ``0 <= k < total_steps``: a run of ``total_steps`` updates uses exactly
+    these. PyTorch also returns a rate after ``total_steps`` calls of ``step()``, an
+    extrapolation of the last phase that is never used for an update (and is negative for
+    ``anneal_strategy="linear"``); learnlr refuses that step.
 
     Smith & Topin (2018), arXiv:1708.07120. PyTorch's defaults ``div_factor=25``,
     ``final_div_factor=1e4``; fast.ai's ``fit_one_cycle`` uses ``div=25``,
@@ -422,7 +425,7 @@ def one_cycle(
         raise ValueError(
             f"one_cycle: pct_start={pct_start!r} with total_steps={total_steps} gives an empty "
             f"phase (phase ends at steps {ends}); use a pct_start between "
-            f"{2 / total_steps:.3g} and {1 - 1 / total_steps:.3g}"
+            f"{2 / total_steps:.3g} and {0.5 if three_phase else 1 - 1 / total_steps:.3g}"
         )
 
     def fn(k):
@@ -450,7 +453,7 @@ def one_cycle(
             "final_div_factor": final_div_factor,
             "three_phase": three_phase,
         },
-        max_steps=total_steps,
+        max_steps=total_steps - 1,
     )
 
 
