@@ -255,6 +255,301 @@ class Demo:
             header + [w.HBox(list(ctrls.values()), layout=w.Layout(flex_flow="row wrap")), out]
         )
 
+    # ---- the kernel-free version, for the rendered book ----------------------------------
+    def to_html(self, grid: dict | None = None, dpi: int = 72, max_frames: int = 400) -> str:
+        """A self-contained HTML figure whose controls work without Python.
+
+        Every combination of control values in ``grid`` (default: each control's own
+        grid, see :meth:`Slider.grid`) is computed now; the page keeps the figure's static
+        part as one image and the moving artists (lines, markers, texts) as data, and a few
+        lines of JavaScript draw the frame a control selects on a canvas over the image.
+        Without JavaScript the page shows the figure for the default values.
+
+        The axes limits are fixed to the union of the limits over all frames, so one
+        background serves every frame.
+        """
+        import hashlib
+        import html
+        import itertools
+        import json
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig, handles = self._setup()  # a fresh figure: the export never depends on history
+        plt.close(fig)
+        animated = handles.get("animated", []) if isinstance(handles, dict) else []
+        if not animated:
+            raise ValueError(
+                "Demo.to_html: the demo's setup must list its moving artists in handles['animated']"
+            )
+        names = list(self.controls)
+        if grid is None:
+            per_control = max(2, int(max_frames ** (1 / len(names))) - 1)
+            grid = {
+                n: _thin(self.controls[n].grid(), per_control, self.controls[n].value)
+                for n in names
+            }
+        unknown = set(grid) - set(names)
+        if unknown:
+            raise TypeError(
+                f"Demo.to_html: unknown control(s) {sorted(unknown)} in grid; "
+                f"the controls are {names}"
+            )
+        axes_values = [list(grid.get(n, [self.controls[n].value])) for n in names]
+        n_frames = int(np.prod([len(v) for v in axes_values]))
+        if n_frames > max_frames:
+            raise ValueError(
+                f"Demo.to_html: {n_frames} frames exceed max_frames={max_frames};"
+                f" pass a coarser grid"
+            )
+        defaults = self.defaults()
+        default_index = [
+            int(np.argmin([_distance(v, defaults[n]) for v in vals]))
+            for n, vals in zip(names, axes_values, strict=True)
+        ]
+        # pass 1: compute every frame, keep the artists' data and the axes' limits
+        frames_data, limits = [], {}
+        for combo in itertools.product(*axes_values):
+            self._update(handles, **dict(zip(names, combo, strict=True)))
+            for ax in fig.axes:
+                (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+                lo = limits.setdefault(ax, [x0, x1, y0, y1])
+                lo[:] = [min(lo[0], x0), max(lo[1], x1), min(lo[2], y0), max(lo[3], y1)]
+            frames_data.append([_artist_data(a) for a in animated])
+        for ax, (x0, x1, y0, y1) in limits.items():
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+        # the background: everything but the moving artists, drawn once
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        for a in animated:
+            a.set_animated(True)
+        fig.canvas.draw()
+        background = _png_base64(fig)
+        for a in animated:
+            a.set_animated(False)
+        width, height = fig.canvas.get_width_height()
+        # pass 2: data coordinates -> pixels with the final transforms
+        frames = [
+            [_to_pixels(a, d, height) for a, d in zip(animated, fd, strict=True)]
+            for fd in frames_data
+        ]
+        styles = [_artist_style(a, dpi, height) for a in animated]
+        # the no-JavaScript fallback: the default frame drawn in full
+        self._update(handles, **{n: axes_values[i][default_index[i]] for i, n in enumerate(names)})
+        for ax, (x0, x1, y0, y1) in limits.items():
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+        fig.canvas.draw()
+        fallback = _png_base64(fig)
+        payload = {
+            "names": names,
+            "labels": [self.controls[n].description or n for n in names],
+            "values": [[_label(v) for v in vals] for vals in axes_values],
+            "start": default_index,
+            "styles": styles,
+            "frames": frames,
+            "width": width,
+            "height": height,
+        }
+        text = json.dumps(payload, separators=(",", ":"))
+        uid = "lldemo" + hashlib.sha1(text.encode()).hexdigest()[:10]
+        return _HTML_TEMPLATE.format(
+            uid=uid,
+            title=html.escape(self.title),
+            width=width,
+            height=height,
+            fallback=fallback,
+            background=background,
+            payload=text,
+        )
+
+
+def _thin(values, n, keep):
+    """At most ``n`` of ``values``, evenly spread, always including ``keep``'s nearest."""
+    values = list(values)
+    if len(values) <= n:
+        return values
+    idx = set(np.linspace(0, len(values) - 1, n).round().astype(int).tolist())
+    idx.add(int(np.argmin([_distance(v, keep) for v in values])))
+    return [values[i] for i in sorted(idx)]
+
+
+def _distance(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        return 0.0 if a == b else 1.0
+    return abs(np.log(abs(a) + 1e-300) - np.log(abs(b) + 1e-300)) if a > 0 and b > 0 else abs(a - b)
+
+
+def _label(v):
+    return v if isinstance(v, str) else float(f"{float(v):.4g}")
+
+
+def _png_base64(fig) -> str:
+    import base64
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).save(
+        buf, format="png", optimize=True
+    )
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _artist_data(artist):
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    if isinstance(artist, Line2D):
+        return (
+            np.asarray(artist.get_xdata(), dtype=float).copy(),
+            np.asarray(artist.get_ydata(), dtype=float).copy(),
+        )
+    if isinstance(artist, Text):
+        return artist.get_text()
+    raise TypeError(
+        f"Demo.to_html: cannot export a moving {type(artist).__name__}; use lines and texts"
+    )
+
+
+def _to_pixels(artist, data, height):
+    """Line data as a flat list of pixel coordinates (None breaks the line), or the text."""
+    if isinstance(data, str):
+        return data
+    x, y = data
+    pts = artist.get_transform().transform(np.column_stack([x, y])) if x.size else np.zeros((0, 2))
+    ok = np.all(np.isfinite(pts), axis=1)
+    pts = np.clip(pts, -5000, 5000)
+    out, last = [], None
+    for (px, py), good in zip(pts, ok, strict=True):
+        if not good:
+            if out and out[-1] is not None:
+                out.append(None)
+            last = None
+            continue
+        p = (round(float(px), 1), round(float(height - py), 1))
+        if last is not None and abs(p[0] - last[0]) < 0.4 and abs(p[1] - last[1]) < 0.4:
+            continue
+        out.extend(p)
+        last = p
+    return out
+
+
+def _artist_style(artist, dpi, height):
+    from matplotlib.colors import to_hex
+    from matplotlib.lines import Line2D
+
+    scale = dpi / 72
+    if isinstance(artist, Line2D):
+        bbox = artist.axes.bbox if artist.axes is not None else None
+        clip = None if bbox is None else [bbox.x0, height - bbox.y1, bbox.width, bbox.height]
+        ls = artist.get_linestyle()
+        return {
+            "kind": "line",
+            "color": to_hex(artist.get_color()),
+            "lw": 0.0 if ls in ("None", "none", "") else artist.get_linewidth() * scale,
+            "marker": artist.get_marker() not in (None, "None", "none", ""),
+            "ms": artist.get_markersize() * scale / 2,
+            "clip": clip,
+        }
+    x, y = artist.get_transform().transform(artist.get_position())
+    return {
+        "kind": "text",
+        "color": to_hex(artist.get_color()),
+        "size": artist.get_fontsize() * scale,
+        "x": float(x),
+        "y": float(height - y),
+        "ha": artist.get_ha(),
+        "va": artist.get_va(),
+    }
+
+
+_HTML_TEMPLATE = """<div class="learnlr-demo" id="{uid}" style="max-width:{width}px">
+<div class="learnlr-demo-controls" style="display:flex;flex-wrap:wrap;gap:0.3em 1.2em;
+margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
+<div style="position:relative;width:{width}px;height:{height}px">
+<img class="learnlr-demo-figure" alt="{title}" width="{width}" height="{height}"
+ src="data:image/png;base64,{fallback}" style="position:absolute;left:0;top:0">
+<canvas width="{width}" height="{height}" style="position:absolute;left:0;top:0"></canvas>
+</div>
+<script type="application/json" class="learnlr-demo-data">{payload}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var d = JSON.parse(root.querySelector(".learnlr-demo-data").textContent);
+  var img = root.querySelector("img"), canvas = root.querySelector("canvas");
+  var ctx = canvas.getContext("2d"), idx = d.start.slice(), strides = [], s = 1;
+  for (var i = d.names.length - 1; i >= 0; i--) {{ strides[i] = s; s *= d.values[i].length; }}
+  function draw() {{
+    var t0 = performance.now(), f = 0;
+    for (var i = 0; i < idx.length; i++) f += idx[i] * strides[i];
+    var frame = d.frames[f];
+    ctx.clearRect(0, 0, d.width, d.height);
+    for (var a = 0; a < d.styles.length; a++) {{
+      var st = d.styles[a], v = frame[a];
+      ctx.fillStyle = st.color; ctx.strokeStyle = st.color;
+      if (st.kind === "text") {{
+        ctx.font = st.size + "px sans-serif";
+        ctx.textAlign = {{center: "center", left: "left", right: "right"}}[st.ha] || "left";
+        ctx.textBaseline = {{top: "top", bottom: "bottom", center: "middle",
+                            baseline: "alphabetic"}}[st.va] || "alphabetic";
+        ctx.fillText(v, st.x, st.y);
+        continue;
+      }}
+      ctx.save();
+      if (st.clip) {{ ctx.beginPath(); ctx.rect(st.clip[0], st.clip[1], st.clip[2], st.clip[3]);
+                      ctx.clip(); }}
+      ctx.lineWidth = st.lw; ctx.beginPath();
+      var pen = false;
+      for (var k = 0; k < v.length; ) {{
+        if (v[k] === null) {{ pen = false; k += 1; continue; }}
+        if (pen) ctx.lineTo(v[k], v[k + 1]); else ctx.moveTo(v[k], v[k + 1]);
+        pen = true; k += 2;
+      }}
+      if (st.lw > 0) ctx.stroke();
+      if (st.marker) {{
+        for (var k = 0; k < v.length; ) {{
+          if (v[k] === null) {{ k += 1; continue; }}
+          ctx.beginPath(); ctx.arc(v[k], v[k + 1], st.ms, 0, 2 * Math.PI); ctx.fill(); k += 2;
+        }}
+      }}
+      ctx.restore();
+    }}
+    root.setAttribute("data-frame", f);
+    root.setAttribute("data-draw-ms", (performance.now() - t0).toFixed(2));
+  }}
+  var bar = root.querySelector(".learnlr-demo-controls");
+  d.names.forEach(function (name, i) {{
+    if (d.values[i].length < 2) return;  // a control fixed in this export
+    var label = document.createElement("label"), out = document.createElement("span");
+    label.textContent = d.labels[i] + " ";
+    var vals = d.values[i], input;
+    if (typeof vals[0] === "string") {{
+      input = document.createElement("select");
+      vals.forEach(function (v, j) {{ var o = document.createElement("option");
+        o.value = j; o.textContent = v; input.appendChild(o); }});
+      input.value = idx[i];
+    }} else {{
+      input = document.createElement("input"); input.type = "range";
+      input.min = 0; input.max = vals.length - 1; input.step = 1; input.value = idx[i];
+      out.textContent = " " + vals[idx[i]];
+    }}
+    input.setAttribute("data-control", name);
+    input.addEventListener("input", function () {{
+      idx[i] = parseInt(input.value, 10);
+      if (input.type === "range") out.textContent = " " + vals[idx[i]];
+      draw();
+    }});
+    label.appendChild(input); label.appendChild(out); bar.appendChild(label);
+  }});
+  img.src = "data:image/png;base64,{background}";
+  draw();
+}})();
+</script>
+</div>"""
+
 
 # --------------------------------------------------------------------------------------
 # Ready-made demos
