@@ -118,7 +118,8 @@ def _same(a, b, rtol, atol) -> bool:
 def _describe_case(args: dict) -> str:
     parts = []
     for k, v in args.items():
-        parts.append(f"{k}={fmt(v)}" if isinstance(v, (np.ndarray, float, int)) else f"{k}={v!r}")
+        numeric = isinstance(v, (np.ndarray, float, int)) and not isinstance(v, bool)
+        parts.append(f"{k}={fmt(v)}" if numeric else f"{k}={v!r}")
     return ", ".join(parts)
 
 

@@ -572,7 +572,7 @@ def set_log_limits(ax, lo, hi, xmax) -> bool:
     lo, hi = max(float(lo), 1e-300), max(float(hi), 1e-300)
     y0, y1 = ax.get_ylim()
     x_same = np.isclose(ax.get_xlim()[1], xmax)
-    fits = y0 > 0 and y0 <= lo and hi <= y1 and (y1 / y0) <= 1e3 * max(hi / lo, 10.0)
+    fits = y0 > 0 and y0 <= lo and hi <= y1 and (y1 / y0) <= 1e5 * max(hi / lo, 10.0)
     if fits and x_same:
         return False
     if not fits:
