@@ -350,7 +350,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         lr_t = rate_at(lr, state.count)
         if weight_decay != 0:
             g = g + weight_decay * x
-        v = alpha * state.v + (1 - alpha) * g * g
+        v = alpha * state.v + (1 - alpha) * (g * g)
         g_avg = state.g_avg
         if centered:
             g_avg = alpha * g_avg + (1 - alpha) * g
@@ -459,7 +459,7 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         lr_t = rate_at(lr, state.count)
         if weight_decay != 0:
             g = g + weight_decay * x
-        v = rho * state.v + (1 - rho) * g * g
+        v = rho * state.v + (1 - rho) * (g * g)
         ratio = np.sqrt(state.u + eps) / np.sqrt(v + eps)
         delta = ratio * g
         u = rho * state.u + (1 - rho) * delta * delta
@@ -516,7 +516,7 @@ def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
             else:
                 g = g + weight_decay * x
         m = beta1 * state.m + (1 - beta1) * g
-        v = beta2 * state.v + (1 - beta2) * g * g
+        v = beta2 * state.v + (1 - beta2) * (g * g)
         v_max = np.maximum(state.v_max, v) if amsgrad else state.v_max
         m_hat = m / (1 - beta1**t)
         v_hat = (v_max if amsgrad else v) / (1 - beta2**t)
@@ -730,7 +730,7 @@ def nadam(
         mu_t, mu_next = mu(t), mu(t + 1)
         mu_product = state.mu_product * mu_t
         m = beta1 * state.m + (1 - beta1) * g
-        v = beta2 * state.v + (1 - beta2) * g * g
+        v = beta2 * state.v + (1 - beta2) * (g * g)
         s = np.sqrt(v / (1 - beta2**t)) + eps
         d = (1 - mu_t) / (1 - mu_product) * g + mu_next / (1 - mu_product * mu_next) * m
         eff_lr = lr_t / s
@@ -833,7 +833,7 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
             else:
                 g = g + weight_decay * x
         m = beta1 * state.m + (1 - beta1) * g
-        v = beta2 * state.v + (1 - beta2) * g * g
+        v = beta2 * state.v + (1 - beta2) * (g * g)
         m_hat = m / (1 - beta1**t)
         rho_t = rho(t)
         if rho_t > 5.0:
