@@ -235,7 +235,8 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         array([0.9, 0.9])
 
     Duchi, Hazan & Singer (2011), JMLR 12. Matches ``torch.optim.Adagrad``. Keras starts
-    :math:`G` at 0.1 (``initial_accumulator_value=0.1``) and uses ``epsilon=1e-7``.
+    :math:`G` at 0.1 (``initial_accumulator_value=0.1``) and, like optax, puts its
+    ``epsilon=1e-7`` inside the root, :math:`\sqrt{G + \epsilon}`.
     """
     name = "adagrad"
     check_rate(name, "lr", lr)
@@ -328,11 +329,12 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         array([0.9])
 
     Tieleman & Hinton (2012), Coursera lecture 6.5; centered form from Graves (2013),
-    arXiv:1308.0850. Frameworks differ: PyTorch adds eps outside the root with
-    ``alpha=0.99, eps=1e-8``; Keras uses ``rho=0.9, epsilon=1e-7``, also outside the root;
-    TensorFlow 1 and optax's ``eps_in_sqrt=True`` put it inside, :math:`\sqrt{v + \epsilon}`.
-    Note also that PyTorch does not bias-correct :math:`v`, so the first step is
-    :math:`1/\sqrt{1-\alpha}` = 10 times larger than later steps of the same gradient.
+    arXiv:1308.0850. Frameworks differ: PyTorch adds eps outside the root,
+    :math:`\sqrt{v} + \epsilon`, with ``alpha=0.99, eps=1e-8``; Keras (``rho=0.9,
+    epsilon=1e-7``), TensorFlow 1 and optax (``eps_in_sqrt=True``, its default) put it
+    inside, :math:`\sqrt{v + \epsilon}`. None of them bias-corrects :math:`v`, so the
+    first step is :math:`1/\sqrt{1-\alpha}` = 10 times larger than later steps of the
+    same gradient (chapter 4 measures both effects).
     """
     name = "rmsprop"
     check_rate(name, "lr", lr)

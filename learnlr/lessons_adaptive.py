@@ -1,0 +1,535 @@
+r"""Chapters 3 and 4's helpers: feeding chosen gradients, resuming a run, tuning a rate.
+
+The chapters on AdaGrad, RMSProp and Adadelta measure how an optimizer's per-parameter rate
+responds to the gradients it sees. This module holds the pieces a reader need not see live:
+
+* :func:`gradient_sequence` -- a "problem" that hands update ``k`` a gradient chosen in
+  advance (constant, a step change, noise with a mean), so the optimizer's response can be
+  recorded by :func:`learnlr.run` like any other run;
+* :func:`resume` -- continue a finished run, with the optimizer's state (AdaGrad's sum
+  :math:`G`, RMSProp's average :math:`v`) carried over, possibly on another problem;
+* :func:`tune_lr` -- the best rate of a small grid, by final loss or by steps to a target;
+* :func:`loglog_slope` -- the exponent :math:`p` of a power law :math:`y \propto t^p`;
+* references, test cases and typical mistakes for the exercises on one AdaGrad, RMSProp
+  and Adadelta step (:func:`adagrad_step_reference`, :data:`ADAGRAD_STEP_CASES`,
+  :data:`ADAGRAD_STEP_MISTAKES`, and the same for ``rmsprop`` and ``adadelta``).
+
+NumPy only; the chapters draw the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from learnlr._base import Optimizer
+from learnlr._checks import check_int, check_positive, check_vector
+from learnlr.optimizers import AdadeltaState, AdagradState, RMSpropState, adadelta, adagrad
+from learnlr.optimizers import rmsprop as _rmsprop
+from learnlr.problems import Problem
+from learnlr.trace import Trace, run
+
+__all__ = [
+    "GradientSequence",
+    "gradient_sequence",
+    "resume",
+    "Tuned",
+    "tune_lr",
+    "loglog_slope",
+    "adagrad_step_reference",
+    "ADAGRAD_STEP_CASES",
+    "ADAGRAD_STEP_MISTAKES",
+    "rmsprop_step_reference",
+    "RMSPROP_STEP_CASES",
+    "RMSPROP_STEP_MISTAKES",
+    "adadelta_step_reference",
+    "ADADELTA_STEP_CASES",
+    "ADADELTA_STEP_MISTAKES",
+]
+
+
+# --------------------------------------------------------------------------------------
+# Gradients chosen in advance
+# --------------------------------------------------------------------------------------
+class GradientSequence(Problem):
+    """A problem whose update ``k`` sees the gradient ``grads[k]``, wherever ``x`` is.
+
+    It has no objective: ``loss`` is 0 everywhere and ``grad`` is not defined. What a run on
+    it records is the optimizer's *response*: ``trace.eff_lr``, ``trace.update`` and the
+    state (``trace.state["G"]``, ``trace.state["v"]``, ...). Build it with
+    :func:`gradient_sequence`.
+    """
+
+    def __init__(self, name: str, grads: np.ndarray):
+        self.grads = grads
+        self.n_grads = grads.shape[0]
+
+        def loss(x):
+            return np.zeros(np.shape(x)[:-1])
+
+        def grad(x):
+            raise ValueError(
+                f"GradientSequence.grad: {name!r} has no objective; the gradient of update k "
+                "is batch_grad(x, k)"
+            )
+
+        super().__init__(name, loss, grad, np.zeros(grads.shape[1]))
+
+    def batch_grad(self, x, k: int) -> np.ndarray:
+        """``grads[k]`` (a copy); ``k`` must be below the number of gradients given."""
+        k = check_int("GradientSequence.batch_grad", "k", k, 0)
+        if k >= self.n_grads:
+            raise ValueError(
+                f"GradientSequence.batch_grad: k must be < {self.n_grads} (the number of "
+                f"gradients given), got {k}"
+            )
+        return self.grads[k].copy()
+
+    def __repr__(self) -> str:
+        return f"<GradientSequence {self.name}, {self.n_grads} gradients, dim={self.dim}>"
+
+
+def gradient_sequence(grads, name: str = "given gradients") -> GradientSequence:
+    r"""A "problem" that feeds update ``k`` the gradient ``grads[k]``.
+
+    Args:
+        grads: shape ``(steps, dim)``, or ``(steps,)`` for one parameter; finite numbers.
+        name: a label for plots.
+
+    Returns:
+        A :class:`GradientSequence`; ``run(seq, opt, steps)`` needs ``steps <= len(grads)``.
+
+    Example:
+        AdaGrad fed the same gradient :math:`c = 2` four times: :math:`G = t c^2`, so the
+        effective rate is :math:`\eta / (c\sqrt t)`:
+
+        >>> from learnlr import optimizers, run
+        >>> seq = gradient_sequence(np.full(4, 2.0))
+        >>> tr = run(seq, optimizers.adagrad(lr=0.1, eps=0.0), steps=4)
+        >>> tr.state["G"][:, 0], tr.eff_lr[:, 0].round(4)
+        (array([ 4.,  8., 12., 16.]), array([0.05  , 0.0354, 0.0289, 0.025 ]))
+    """
+    arr = check_vector("gradient_sequence", "grads", grads)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(
+            f"gradient_sequence: grads must have shape (steps,) or (steps, dim) with steps, "
+            f"dim >= 1, got shape {np.shape(grads)}"
+        )
+    if not isinstance(name, str):
+        raise TypeError(f"gradient_sequence: name must be a string, got {name!r}")
+    arr.setflags(write=False)
+    return GradientSequence(name, arr)
+
+
+# --------------------------------------------------------------------------------------
+# Continuing a run with the optimizer's memory
+# --------------------------------------------------------------------------------------
+def resume(
+    trace: Trace,
+    problem: Problem | None = None,
+    steps: int = 100,
+    record_every: int = 1,
+    max_loss: float | None = None,
+    stop_at_gap: float | None = None,
+) -> Trace:
+    r"""Continue ``trace``'s run for ``steps`` more updates, keeping the optimizer's state.
+
+    The new run starts at ``trace``'s final point with the state the optimizer had after its
+    last update (AdaGrad's :math:`G`, RMSProp's :math:`v`, the update count), on ``problem``
+    (default: the same problem). Compared with a fresh run from the same point, the only
+    difference is this memory, which is what makes it the right tool to measure what a
+    history of large gradients does to AdaGrad's later steps.
+
+    The resumed run counts its own updates from ``k = 0`` (so ``problem.batch_grad`` sees
+    ``k = 0, 1, ...``), while the optimizer's ``count`` continues from the first run (so a
+    schedule or AdaGrad's ``lr_decay`` carries on where it was).
+
+    Args:
+        trace: a finished run, recorded with ``record_every=1`` (the state after its last
+            update must be known) and not diverged.
+        problem: where to continue; default ``trace.problem``. Must have the same dimension.
+        steps, record_every, max_loss, stop_at_gap: as :func:`learnlr.run`.
+
+    Returns:
+        The new :class:`~learnlr.trace.Trace`; its optimizer has the same name and
+        hyper-parameters as ``trace``'s.
+
+    Example:
+        Two runs of 3 updates, the second resumed, equal one run of 6:
+
+        >>> from learnlr import optimizers, problems, run
+        >>> p = problems.quadratic2d(kappa=10)
+        >>> first = run(p, optimizers.adagrad(lr=0.5), steps=3)
+        >>> second = resume(first, steps=3)
+        >>> bool(np.allclose(second.x_final, run(p, optimizers.adagrad(lr=0.5), 6).x_final))
+        True
+    """
+    name = "resume"
+    if not isinstance(trace, Trace):
+        raise TypeError(f"{name}: trace must be a Trace from learnlr.run, got {trace!r}")
+    if trace.record_every != 1:
+        raise ValueError(
+            f"{name}: needs a trace recorded with record_every=1 (the state after its last "
+            f"update), got record_every={trace.record_every}"
+        )
+    if trace.diverged:
+        raise ValueError(f"{name}: the trace diverged ({trace.status}); there is nothing to resume")
+    problem = trace.problem if problem is None else problem
+    if not isinstance(problem, Problem):
+        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    if problem.dim != trace.x.shape[1]:
+        raise ValueError(
+            f"{name}: problem must have dim={trace.x.shape[1]} like the trace, "
+            f"got {problem.name} with dim={problem.dim}"
+        )
+    opt = trace.optimizer
+    fields = [f for f in trace.state_type._fields if f != "count"]
+    if trace.n_updates == 0:
+        state = opt.init(trace.x_final)
+    else:
+        state = trace.state_type(trace.n_updates, *[trace.state[f][-1].copy() for f in fields])
+
+    def init(x):
+        return state
+
+    resumed = Optimizer(opt.name, init, opt.step, dict(opt.hyperparams), opt.explain)
+    return run(
+        problem,
+        resumed,
+        steps,
+        x0=trace.x_final,
+        record_every=record_every,
+        max_loss=max_loss,
+        stop_at_gap=stop_at_gap,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# A rate from a small grid
+# --------------------------------------------------------------------------------------
+class Tuned(NamedTuple):
+    """The result of :func:`tune_lr`."""
+
+    lr: float  # the best rate of the grid
+    score: float  # its score (final loss, or steps to the target)
+    lrs: np.ndarray  # the grid
+    scores: np.ndarray  # every rate's score (inf: diverged, or never reached the target)
+
+
+def tune_lr(
+    problem: Problem,
+    make_opt: Callable[[float], Optimizer],
+    lrs: Sequence[float],
+    steps: int,
+    target: float | None = None,
+) -> Tuned:
+    r"""Try every rate of ``lrs`` and keep the best: the fair way to compare optimizers.
+
+    Each rate ``lr`` runs ``make_opt(lr)`` for ``steps`` updates from ``problem.x0``. The
+    score is the final loss (the full loss for a stochastic problem), or, with ``target``,
+    the number of updates until ``loss - f_min <= target``. Diverged runs, and runs that never
+    reach the target, score ``inf``. Ties go to the first rate in ``lrs``.
+
+    Args:
+        problem: a :class:`~learnlr.problems.Problem` (with known ``f_min`` if ``target``).
+        make_opt: a function of the rate returning an optimizer, e.g.
+            ``lambda lr: optimizers.adagrad(lr=lr)``.
+        lrs: the rates to try, each > 0.
+        steps: updates per run.
+        target: optional gap ``loss - f_min`` to reach.
+
+    Returns:
+        A :class:`Tuned` record.
+
+    Example:
+        >>> from learnlr import optimizers, problems
+        >>> p = problems.quadratic1d(a=1.0)
+        >>> t = tune_lr(p, lambda lr: optimizers.gd(lr=lr), [0.1, 1.0, 2.5], 100, target=1e-8)
+        >>> t.lr, t.scores   # lr = 1/a jumps to the minimum; 2.5 > 2/a diverges
+        (1.0, array([91.,  1., inf]))
+    """
+    name = "tune_lr"
+    if not isinstance(problem, Problem):
+        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    if not callable(make_opt):
+        raise TypeError(f"{name}: make_opt must be a function of the rate, got {make_opt!r}")
+    grid = check_vector(name, "lrs", lrs)
+    if grid.ndim != 1 or grid.size == 0 or np.any(grid <= 0):
+        raise ValueError(f"{name}: lrs must be a non-empty list of rates > 0, got {lrs!r}")
+    steps = check_int(name, "steps", steps, 1)
+    if target is not None:
+        target = check_positive(name, "target", target)
+        if problem.f_min is None:
+            raise ValueError(f"{name}: target needs a problem with known f_min; {problem.name}")
+    scores = np.full(grid.size, np.inf)
+    for i, lr in enumerate(grid):
+        opt = make_opt(float(lr))
+        if not isinstance(opt, Optimizer):
+            raise TypeError(f"{name}: make_opt({lr:g}) must return an optimizer, got {opt!r}")
+        if target is None:
+            tr = run(problem, opt, steps)
+            if not tr.diverged:
+                scores[i] = tr.loss_final
+        else:
+            tr = run(problem, opt, steps, stop_at_gap=target)
+            hit = tr.steps_to(target)
+            if hit is not None:
+                scores[i] = hit
+    best = int(np.argmin(scores))
+    return Tuned(float(grid[best]), float(scores[best]), grid, scores)
+
+
+# --------------------------------------------------------------------------------------
+# Power laws
+# --------------------------------------------------------------------------------------
+def loglog_slope(t, y) -> float:
+    r"""The exponent :math:`p` of the power law :math:`y \approx C t^p` that fits best.
+
+    The least-squares slope of :math:`\log y` against :math:`\log t`.
+
+    Args:
+        t, y: arrays of the same shape, at least two points, all entries > 0, ``t`` not all
+            equal.
+
+    Example:
+        >>> t = np.arange(1, 101)
+        >>> round(loglog_slope(t, 0.1 / np.sqrt(t)), 12)
+        -0.5
+    """
+    name = "loglog_slope"
+    t, y = check_vector(name, "t", t), check_vector(name, "y", y)
+    if t.shape != y.shape or t.size < 2:
+        raise ValueError(
+            f"{name}: t and y must have the same shape with at least 2 points, "
+            f"got {t.shape} and {y.shape}"
+        )
+    if np.any(t <= 0) or np.any(y <= 0):
+        raise ValueError(f"{name}: t and y must be > 0 (their logarithms are fitted)")
+    lt, ly = np.log(t), np.log(y)
+    if np.ptp(lt) == 0:
+        raise ValueError(f"{name}: t must not be all equal")
+    return float(np.polyfit(lt, ly, 1)[0])
+
+
+# --------------------------------------------------------------------------------------
+# Exercise: one AdaGrad step
+# --------------------------------------------------------------------------------------
+def adagrad_step_reference(x, g, G, lr, eps):
+    r"""One AdaGrad step, PyTorch's form: returns ``(x_new, G_new)``.
+
+    .. math::
+        G_{new} = G + g^2, \qquad x_{new} = x - \frac{\eta}{\sqrt{G_{new}} + \epsilon}\, g
+
+    It calls :func:`learnlr.optimizers.adagrad`, which the package's tests compare with
+    ``torch.optim.Adagrad``.
+
+    Example:
+        >>> x_new, G_new = adagrad_step_reference(
+        ...     np.array([1.0]), np.array([3.0]), np.array([16.0]), lr=0.5, eps=0.0)
+        >>> x_new, G_new   # G = 16 + 9 = 25, step 0.5 * 3 / 5
+        (array([0.7]), array([25.]))
+    """
+    opt = adagrad(lr=lr, eps=eps)
+    state = AdagradState(count=1, G=np.asarray(G, dtype=float))
+    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
+    return x_new, new_state.G
+
+
+def _ag_not_squared(x, g, G, lr, eps):
+    G_new = G + g
+    with np.errstate(invalid="ignore"):
+        return x - lr * g / (np.sqrt(G_new) + eps), G_new
+
+
+def _ag_eps_inside(x, g, G, lr, eps):
+    G_new = G + g * g
+    return x - lr * g / np.sqrt(G_new + eps), G_new
+
+
+def _ag_no_sqrt(x, g, G, lr, eps):
+    G_new = G + g * g
+    return x - lr * g / (G_new + eps), G_new
+
+
+def _ag_old_G(x, g, G, lr, eps):
+    return x - lr * g / (np.sqrt(G) + eps), G + g * g
+
+
+#: Typical mistakes in the AdaGrad-step exercise, as ``{hint: wrong_function}``.
+ADAGRAD_STEP_MISTAKES = {
+    "did you square the gradient? G adds g**2, not g": _ag_not_squared,
+    "eps goes outside the square root here (PyTorch): sqrt(G) + eps, not sqrt(G + eps)": (
+        _ag_eps_inside
+    ),
+    "the rate divides by the square root of G, not by G itself": _ag_no_sqrt,
+    "add g**2 to G first, then divide by the square root of the new G": _ag_old_G,
+}
+
+#: Test cases of the AdaGrad-step exercise; the large eps values make "eps inside the root"
+#: tell itself apart from the right answer.
+ADAGRAD_STEP_CASES = [
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.5, 3.0]), G=np.zeros(2), lr=0.1, eps=1e-10),
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.2, 1.5]), G=np.array([0.25, 9.0]), lr=0.1,
+         eps=1e-10),
+    dict(x=np.array([0.3, 0.7, -1.1]), g=np.array([2.0, -0.1, 0.0]), G=np.array([1.0, 0.5, 2.0]),
+         lr=0.5, eps=0.1),
+    dict(x=np.array([4.0]), g=np.array([-0.02]), G=np.array([0.01]), lr=1.0, eps=0.05),
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Exercise: one RMSProp step
+# --------------------------------------------------------------------------------------
+def rmsprop_step_reference(x, g, v, lr, alpha, eps):
+    r"""One RMSProp step, PyTorch's form (no bias correction): returns ``(x_new, v_new)``.
+
+    .. math::
+        v_{new} = \alpha v + (1 - \alpha) g^2, \qquad
+        x_{new} = x - \frac{\eta}{\sqrt{v_{new}} + \epsilon}\, g
+
+    It calls :func:`learnlr.optimizers.rmsprop`, which the package's tests compare with
+    ``torch.optim.RMSprop``.
+
+    Example:
+        >>> x_new, v_new = rmsprop_step_reference(
+        ...     np.array([1.0]), np.array([2.0]), np.array([0.0]), lr=0.01, alpha=0.99, eps=0.0)
+        >>> x_new.round(6), v_new.round(6)   # v = 0.01 * 4, step 0.01 * 2 / 0.2
+        (array([0.9]), array([0.04]))
+    """
+    opt = _rmsprop(lr=lr, alpha=alpha, eps=eps)
+    z = np.zeros_like(np.asarray(x, dtype=float))
+    state = RMSpropState(count=1, v=np.asarray(v, dtype=float), g_avg=z, b=z)
+    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
+    return x_new, new_state.v
+
+
+def _rp_swapped(x, g, v, lr, alpha, eps):
+    v_new = (1 - alpha) * v + alpha * g * g
+    return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+def _rp_eps_inside(x, g, v, lr, alpha, eps):
+    v_new = alpha * v + (1 - alpha) * g * g
+    return x - lr * g / np.sqrt(v_new + eps), v_new
+
+
+def _rp_not_squared(x, g, v, lr, alpha, eps):
+    v_new = alpha * v + (1 - alpha) * g
+    with np.errstate(invalid="ignore"):
+        return x - lr * g / (np.sqrt(v_new) + eps), v_new
+
+
+def _rp_no_sqrt(x, g, v, lr, alpha, eps):
+    v_new = alpha * v + (1 - alpha) * g * g
+    return x - lr * g / (v_new + eps), v_new
+
+
+def _rp_old_v(x, g, v, lr, alpha, eps):
+    return x - lr * g / (np.sqrt(v) + eps), alpha * v + (1 - alpha) * g * g
+
+
+#: Typical mistakes in the RMSProp-step exercise, as ``{hint: wrong_function}``.
+RMSPROP_STEP_MISTAKES = {
+    "alpha and (1 - alpha) are swapped: the old average keeps the weight alpha": _rp_swapped,
+    "eps goes outside the square root in PyTorch: sqrt(v) + eps": _rp_eps_inside,
+    "did you square the gradient? v averages g**2": _rp_not_squared,
+    "divide by the square root of v, not by v": _rp_no_sqrt,
+    "update v first, then divide by the square root of the new v": _rp_old_v,
+}
+
+#: Test cases of the RMSProp-step exercise.
+RMSPROP_STEP_CASES = [
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.5, 3.0]), v=np.zeros(2), lr=0.01,
+         alpha=0.99, eps=1e-8),
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.2, 1.5]), v=np.array([0.25, 9.0]), lr=0.01,
+         alpha=0.9, eps=1e-8),
+    dict(x=np.array([0.3, 0.7, -1.1]), g=np.array([2.0, -0.1, 0.0]),
+         v=np.array([1.0, 0.5, 2.0]), lr=0.1, alpha=0.8, eps=0.1),
+    dict(x=np.array([4.0]), g=np.array([-0.02]), v=np.array([0.01]), lr=1.0, alpha=0.5,
+         eps=0.05),
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Exercise: one Adadelta step
+# --------------------------------------------------------------------------------------
+def adadelta_step_reference(x, g, v, u, rho, eps):
+    r"""One Adadelta step as Zeiler (2012) wrote it (no rate): returns ``(x_new, v_new, u_new)``.
+
+    .. math::
+        v_{new} &= \rho v + (1 - \rho) g^2 \\
+        \Delta &= \frac{\sqrt{u + \epsilon}}{\sqrt{v_{new} + \epsilon}}\, g \\
+        u_{new} &= \rho u + (1 - \rho) \Delta^2 \\
+        x_{new} &= x - \Delta
+
+    It calls :func:`learnlr.optimizers.adadelta` with ``lr=1.0`` (PyTorch's default, which
+    the package's tests compare with ``torch.optim.Adadelta``).
+
+    Example:
+        >>> x_new, v_new, u_new = adadelta_step_reference(
+        ...     np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]),
+        ...     rho=0.9, eps=1e-6)
+        >>> (1.0 - x_new).round(6)   # the first step: sqrt(eps) / sqrt(0.1 + eps)
+        array([0.003162])
+    """
+    opt = adadelta(lr=1.0, rho=rho, eps=eps)
+    state = AdadeltaState(count=1, v=np.asarray(v, dtype=float), u=np.asarray(u, dtype=float))
+    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
+    return x_new, new_state.v, new_state.u
+
+
+def _ad_eps_outside(x, g, v, u, rho, eps):
+    v_new = rho * v + (1 - rho) * g * g
+    d = (np.sqrt(u) + eps) / (np.sqrt(v_new) + eps) * g
+    return x - d, v_new, rho * u + (1 - rho) * d * d
+
+
+def _ad_u_first(x, g, v, u, rho, eps):
+    v_new = rho * v + (1 - rho) * g * g
+    u_new = rho * u + (1 - rho) * g * g
+    d = np.sqrt(u_new + eps) / np.sqrt(v_new + eps) * g
+    return x - d, v_new, u_new
+
+
+def _ad_u_not_squared(x, g, v, u, rho, eps):
+    v_new = rho * v + (1 - rho) * g * g
+    d = np.sqrt(u + eps) / np.sqrt(v_new + eps) * g
+    return x - d, v_new, rho * u + (1 - rho) * d
+
+
+def _ad_old_v(x, g, v, u, rho, eps):
+    d = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+    return x - d, rho * v + (1 - rho) * g * g, rho * u + (1 - rho) * d * d
+
+
+def _ad_plus(x, g, v, u, rho, eps):
+    x_new, v_new, u_new = adadelta_step_reference(x, g, v, u, rho, eps)
+    return 2 * x - x_new, v_new, u_new
+
+
+#: Typical mistakes in the Adadelta-step exercise, as ``{hint: wrong_function}``.
+ADADELTA_STEP_MISTAKES = {
+    "eps goes inside both square roots: sqrt(u + eps) / sqrt(v + eps)": _ad_eps_outside,
+    "u averages the squared *steps* Delta**2, computed after Delta, not the squared "
+    "gradients": _ad_u_first,
+    "u averages the squared steps: (1 - rho) * Delta**2": _ad_u_not_squared,
+    "update v first, then divide by sqrt(v_new + eps)": _ad_old_v,
+    "x moves against the gradient: x - Delta": _ad_plus,
+}
+
+#: Test cases of the Adadelta-step exercise (the first step from a zero state is the second
+#: case: there several mistakes agree, so a case with a history comes first).
+ADADELTA_STEP_CASES = [
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.2, 1.5]), v=np.array([0.25, 9.0]),
+         u=np.array([1e-4, 4e-3]), rho=0.95, eps=1e-6),
+    dict(x=np.array([1.0, -2.0]), g=np.array([0.5, -3.0]), v=np.zeros(2), u=np.zeros(2),
+         rho=0.9, eps=1e-6),
+    dict(x=np.array([0.3, 0.7, -1.1]), g=np.array([2.0, -0.1, 0.0]),
+         v=np.array([1.0, 0.5, 2.0]), u=np.array([0.04, 0.01, 0.09]), rho=0.8, eps=0.01),
+    dict(x=np.array([4.0]), g=np.array([-0.02]), v=np.array([0.01]), u=np.array([0.0025]),
+         rho=0.5, eps=0.05),
+]  # fmt: skip
