@@ -55,7 +55,6 @@ execute: $(STAMP)
 	    --ExecutePreprocessor.timeout=120 \
 	    --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.record_timing=False \
-	    --ExecutePreprocessor.store_widget_state=False \
 	    $(NOTEBOOKS)
 
 lint: $(STAMP)

@@ -12,16 +12,23 @@ The recipe, for update :math:`k = 0, \dots, n-1`:
     \bar\ell_k = a_k / (1 - \beta^{k+1}) \qquad (a_{-1} = 0)
 
 where :math:`\ell_k` is the loss of the (mini)batch used by update ``k``, measured before
-the update. The sweep stops after update ``k`` when :math:`\bar\ell_k` exceeds
-``stop_factor`` times the best smoothed loss so far, or is not finite.
+the update. The sweep stops after update ``k`` when :math:`\bar\ell_k` exceeds the best
+smoothed loss so far by more than ``(stop_factor - 1)`` times its size, i.e. exceeds
+``stop_factor`` times the best for a positive loss, or is not finite. The rule assumes a
+loss whose scale is meaningful (near 0 at the optimum); ``slide``'s threshold is in loss
+units too. fast.ai's sweep uses the exponent :math:`k/n`, so its last rate falls short of
+``end_lr``; here the last rate is ``end_lr``.
 
 Suggestion rules (each a function of the recorded rates and smoothed losses, with the first
 10% and the last 5 points dropped as fast.ai does):
 
 * ``minimum``: the rate at the lowest smoothed loss, divided by 10;
 * ``steep``: the rate where the smoothed loss falls fastest per unit of :math:`\log\eta`;
-* ``valley``: the longest stretch over which the loss keeps falling; a rate about 2/3 of
-  the way down it (fast.ai's default since 2021);
+* ``valley``: the longest strictly decreasing subsequence of the loss (not necessarily
+  contiguous), from index :math:`s` to :math:`e`; the rate at index
+  :math:`s + \lfloor (e-s)/3 \rfloor + \lfloor (e-s)/6 \rfloor`, about half-way along
+  (fast.ai's default since 2021, with its arithmetic, where :math:`s` is one before the
+  first point);
 * ``slide``: walk left from the end while the loss slope changes by more than ``thresh``
   between points ``lr_diff`` apart; the rate where it settles.
 """
@@ -80,15 +87,13 @@ def valley(lrs, losses, num_it):
     """fast.ai's valley rule: 2/3 down the longest decreasing stretch of the loss curve."""
     lrs, losses = _trim(lrs, losses, num_it)
     n = len(losses)
-    lds = [1] * n  # length of the longest decreasing subsequence ending at i
-    max_start, max_end = 0, 0
+    lds = np.ones(n, dtype=int)  # length of the longest decreasing subsequence ending at i
     for i in range(1, n):
-        for j in range(i):
-            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
-                lds[i] = lds[j] + 1
-            if lds[max_end] < lds[i]:
-                max_end = i
-                max_start = max_end - lds[max_end]
+        higher = losses[:i] > losses[i]
+        if higher.any():
+            lds[i] = lds[:i][higher].max() + 1
+    max_end = int(np.argmax(lds))
+    max_start = max_end - int(lds[max_end]) if lds[max_end] > 1 else 0
     sections = (max_end - max_start) / 3
     idx = max_start + int(sections) + int(sections / 2)
     return float(lrs[idx])
@@ -174,6 +179,8 @@ def lr_find(
     if stop_factor <= 1:
         raise ValueError(f"{name}: stop_factor must be > 1, got {stop_factor!r}")
     x = problem.x0 if x0 is None else check_vector(name, "x0", x0)
+    if x.shape != (problem.dim,):
+        raise ValueError(f"{name}: x0 must have shape ({problem.dim},), got {x.shape}")
 
     ratio = end_lr / start_lr
 
@@ -193,7 +200,7 @@ def lr_find(
             smooth = avg / (1 - beta ** (k + 1))
             lrs[k], losses[k], smoothed[k] = sweep(k), loss, smooth
             n = k + 1
-            if not np.isfinite(smooth) or smooth > stop_factor * best:
+            if not np.isfinite(smooth) or smooth - best > (stop_factor - 1) * abs(best):
                 stopped = True
                 break
             best = min(best, smooth)
