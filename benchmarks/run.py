@@ -99,7 +99,7 @@ def bench_widgets():
         for _ in range(2):
             for v in values:
                 t0 = time.perf_counter()
-                demo.figure(**{control: v})
+                demo.update(**{control: v})
                 demo.render_png()
                 times.append(time.perf_counter() - t0)
         med, p95 = float(np.median(times)) * 1e3, float(np.percentile(times, 95)) * 1e3

@@ -702,8 +702,10 @@ def nadam(
         >>> float(x1[0].round(4))   # larger than Adam's 0.1: the look-ahead counts g twice
         0.8944
 
-    Dozat (2016), "Incorporating Nesterov momentum into Adam", ICLR workshop. Keras's
-    Nadam uses the same :math:`\mu_t` schedule with ``epsilon=1e-7``.
+    Dozat (2016), "Incorporating Nesterov momentum into Adam", ICLR workshop. Keras 3's
+    Nadam differs: its :math:`\mu_t` uses :math:`0.96^{t}` (no ``momentum_decay``
+    factor; tf.keras 2 used :math:`0.96^{0.004 t}`) and it adds ``epsilon=1e-7`` to
+    :math:`\sqrt{\hat v}`.
     """
     name = "nadam"
     check_rate(name, "lr", lr)

@@ -152,6 +152,9 @@ def schedule_curve(schedules, steps: int, ax=None, labels=None, log=False):
     lines = []
     for i, s in enumerate(schedules):
         label = labels[i] if labels else getattr(s, "name", f"schedule {i}")
+        mode = getattr(s, "params", {}).get("mode")
+        if mode and not labels:
+            label = f"{label} ({mode})"
         (line,) = ax.plot(k, s(k), label=label)
         lines.append(line)
     if log:

@@ -133,6 +133,7 @@ class Demo:
     def _ensure(self):
         if self._fig is None:
             self._fig, self._handles = self._setup()
+            self._base_dpi = self._fig.dpi
             plt.close(self._fig)  # shown explicitly, never by the inline backend
             self._background = None
             self._stale_axes = set()
@@ -140,6 +141,14 @@ class Demo:
 
     def figure(self, **values):
         """The figure for ``values`` (defaults for any not given): the static version."""
+        fig = self.update(**values)
+        if fig.dpi != self._base_dpi:  # render_png draws at a lower resolution
+            fig.set_dpi(self._base_dpi)
+            self._background = None
+        return fig
+
+    def update(self, **values):
+        """Recompute for ``values`` and change the figure's artists (what a slider move does)."""
         fig, handles = self._ensure()
         unknown = set(values) - set(self.controls)
         if unknown:
@@ -228,7 +237,7 @@ class Demo:
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            self.figure(**values)
+            self.update(**values)
             self.render_png()
             times.append(time.perf_counter() - t0)
         return float(np.median(times))
@@ -242,7 +251,7 @@ class Demo:
         out = w.Output()
 
         def on_change(**values):
-            self.figure(**values)
+            self.update(**values)
             png = self.render_png()
             with out:
                 out.clear_output(wait=True)
@@ -561,20 +570,24 @@ def _status_text(tr, problem):
     return f"after {tr.n_updates} steps: f - f* = {gap:.2e}"
 
 
-def set_log_limits(ax, lo, hi, xmax) -> bool:
+def set_log_limits(ax, lo, hi, xmax, widen_only=False) -> bool:
     """Keep a log y-range that holds ``[lo, hi]``, and the x-range ``[0, xmax]``.
 
     The y-range only changes when the data leave it or fill less than a thousandth of it;
     it is then set a decade wider than needed on each side, rounded to whole decades. So
     while a slider moves, the axes (and the demo's cached background) rarely need a
-    redraw. Returns True when the limits changed.
+    redraw. With ``widen_only`` the range never shrinks (for data that swing over many
+    decades). Returns True when the limits changed.
     """
     lo, hi = max(float(lo), 1e-300), max(float(hi), 1e-300)
     y0, y1 = ax.get_ylim()
     x_same = np.isclose(ax.get_xlim()[1], xmax)
-    fits = y0 > 0 and y0 <= lo and hi <= y1 and (y1 / y0) <= 1e5 * max(hi / lo, 10.0)
+    inside = y0 > 0 and y0 <= lo and hi <= y1
+    fits = inside and (widen_only or (y1 / y0) <= 1e5 * max(hi / lo, 10.0))
     if fits and x_same:
         return False
+    if not fits and widen_only and y0 > 0 and y1 > y0 and ax.get_ylim() != (1.0, 1.0):
+        lo, hi = min(lo, y0 * 10), max(hi, y1 / 10)
     if not fits:
         ax.set_ylim(10.0 ** (np.floor(np.log10(lo)) - 1), 10.0 ** (np.ceil(np.log10(hi)) + 1))
     ax.set_xlim(0, xmax)
@@ -680,7 +693,10 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
         h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
         gap = np.maximum(tr.gap(), 1e-16)
         h["curve"].set_data(tr.k, gap)
-        h["t0"].set_text(repr(opt))
+        shown = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in kwargs.items()
+        )
+        h["t0"].set_text(f"{factory.__name__}({shown})")
         h["t1"].set_text(_status_text(tr, problem))
         # a diverging run leaves through the top instead of stretching the axis
         changed = []
@@ -757,6 +773,7 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
             # a diverging run leaves through the top instead of stretching the axis
             lo, hi = min(lo, gap.min()), max(hi, min(gap.max(), gap[0] * 1e4))
         h["t1"].set_text(f"every lr × {10.0**scale:.3g}")
-        return [h["ax1"]] if set_log_limits(h["ax1"], lo, hi, int(steps)) else None
+        changed = set_log_limits(h["ax1"], lo, hi, int(steps), widen_only=True)
+        return [h["ax1"]] if changed else None
 
     return Demo(controls, setup, update, title=f"Race on {problem.name}")
