@@ -81,3 +81,20 @@ distclean: clean
 # Benchmarks are not tests: they print a table and never fail the build.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# Coursework (learnlr/coursework.py; see its docstring for the rules):
+#   make student                     student copies of notebooks/ in student/ (git-ignored):
+#                                    solutions replaced by stubs, their outputs cleared
+#   make grade SUBMISSIONS=dir       run dir/<student>.ipynb or dir/<student>/*.ipynb, each in a
+#                                    fresh kernel (TIMEOUT=60 s per cell), and write grades.csv,
+#                                    summary.csv, runs.csv and executed/ to GRADES=grades
+.PHONY: student grade
+TIMEOUT ?= 60
+GRADES ?= grades
+
+student: $(STAMP)
+	$(BIN)/python -m learnlr.coursework student --src notebooks --out student
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [GRADES=grades] [TIMEOUT=60]"; exit 2; }
+	$(BIN)/python -m learnlr.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT)

@@ -18,6 +18,9 @@ one line in a notebook; they never print.
 
 from __future__ import annotations
 
+import copy
+import inspect
+import numbers
 import signal
 import threading
 import time
@@ -66,28 +69,36 @@ def _record(exercise, passed, message) -> CheckResult:
     return res
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised into student code past the time limit; not an Exception, so that a student's
+    ``except Exception`` cannot swallow it."""
 
 
 def _call_with_limit(fn, args: dict, time_limit: float):
-    """Call ``fn(**args)``; raise _Timeout past ``time_limit`` seconds (main thread only)."""
+    """Call ``fn(**args)``; raise _Timeout past ``time_limit`` seconds (main thread only).
+
+    The alarm fires again every 50 ms until the call ends, so a student's bare ``except:``
+    that catches one _Timeout gets the next one.
+    """
     use_alarm = (
         hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     )
     if not use_alarm:
         with np.errstate(all="ignore"):
             return fn(**args)
+    armed = [True]
 
     def handler(signum, frame):
-        raise _Timeout
+        if armed[0]:
+            raise _Timeout
 
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    signal.setitimer(signal.ITIMER_REAL, time_limit, 0.05)
     try:
         with np.errstate(all="ignore"):
             return fn(**args)
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
@@ -101,9 +112,26 @@ def _as_tuple(out, n):
 
 
 def _copy_args(args: dict) -> dict:
-    return {
-        k: (np.array(v, dtype=float) if isinstance(v, np.ndarray) else v) for k, v in args.items()
-    }
+    """A deep copy (arrays inside lists, tuples and states too), so no call changes a case."""
+    return copy.deepcopy(dict(args))
+
+
+def _changed(before, after) -> bool:
+    """Whether ``after`` differs from ``before`` anywhere inside (NaN equals NaN)."""
+    if isinstance(before, np.ndarray):
+        return not (
+            isinstance(after, np.ndarray)
+            and before.shape == after.shape
+            and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
+        )
+    if isinstance(before, (list, tuple)):
+        return len(before) != len(after) or any(map(_changed, before, after))
+    if isinstance(before, dict):
+        return before.keys() != after.keys() or any(_changed(before[k], after[k]) for k in before)
+    try:
+        return not (before == after or (before != before and after != after))  # NaN == NaN
+    except Exception:  # values that cannot be compared
+        return False
 
 
 def _same(a, b, rtol, atol) -> bool:
@@ -112,7 +140,20 @@ def _same(a, b, rtol, atol) -> bool:
     except (TypeError, ValueError):
         return False
     b = np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _signature_problem(student, case: dict) -> str:
+    """Why ``student(**case)`` cannot be called, or ""."""
+    if not callable(student):
+        return f"{student!r:.40} is not a function"
+    try:
+        inspect.signature(student).bind(**case)
+    except TypeError as err:
+        return f"your function must take the arguments ({', '.join(case)}): {err}"
+    except ValueError:  # no signature to inspect (a builtin): just call it
+        pass
+    return ""
 
 
 def _describe_case(args: dict) -> str:
@@ -149,6 +190,13 @@ def check_function(
         time_limit: seconds allowed per call.
     """
     n = len(outputs)
+    if not cases:
+        raise ValueError(f"check_function: cases must not be empty (exercise {exercise})")
+    if student is None or student is Ellipsis:
+        return _record(exercise, False, "not done yet (no function given)")
+    problem = _signature_problem(student, cases[0])
+    if problem:
+        return _record(exercise, False, problem)
     for i, case in enumerate(cases):
         expected = _as_tuple(reference(**_copy_args(case)), n)
         args = _copy_args(case)
@@ -160,6 +208,8 @@ def check_function(
             return _record(
                 exercise, False, "not done yet (the function still raises NotImplementedError)"
             )
+        except SystemExit:
+            return _record(exercise, False, f"your function called exit() on case {i + 1}")
         except _Timeout:
             return _record(
                 exercise,
@@ -183,12 +233,16 @@ def check_function(
                 f"{i + 1}; the limit is {time_limit:g} s",
             )
         for k, v in args.items():
-            if isinstance(v, np.ndarray) and not np.array_equal(v, before[k]):
+            if _changed(before[k], v):
+                shown = (
+                    f" (from {fmt(before[k])} to {fmt(v)})"
+                    if isinstance(v, np.ndarray) and v.shape == before[k].shape
+                    else ""
+                )
                 return _record(
                     exercise,
                     False,
-                    f"your function changed its input {k!r} in "
-                    f"place (from {fmt(before[k])} to {fmt(v)}); compute a new "
+                    f"your function changed its input {k!r} in place{shown}; compute a new "
                     "array instead (e.g. x - lr * g, not x -= lr * g)",
                 )
         if got is None:
@@ -257,23 +311,27 @@ def check_value(
     rtol: float = 1e-3,
     hint: str = "",
     mistakes: dict[str, float] | None = None,
+    atol: float = 0.0,
 ) -> CheckResult:
-    """Compare a numeric answer with the expected value (relative tolerance ``rtol``).
+    """Compare a numeric answer with the expected value (tolerances ``rtol`` and ``atol``).
 
     ``mistakes`` maps a hint to the value a known mistake produces (e.g.
     ``{"that is 1/L; the bound is 2/L": 1 / L}``); when the answer matches one, its hint
-    is given. ``hint`` is given for any other wrong answer.
+    is given. ``hint`` is given for any other wrong answer. ``atol`` > 0 is needed when the
+    expected value is 0. Text and booleans are not numbers.
     """
     if answer is None or answer is Ellipsis:
         return _record(exercise, False, "not done yet (no answer given)")
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
+    is_number = isinstance(answer, numbers.Real) or (
+        isinstance(answer, np.ndarray) and answer.size == 1 and answer.dtype.kind in "iuf"
+    )
+    if not is_number or isinstance(answer, (bool, np.bool_)):
         return _record(exercise, False, f"your answer {answer!r:.60} is not a number")
-    if np.isclose(a, expected, rtol=rtol, atol=0.0):
+    a = float(answer)
+    if np.isclose(a, expected, rtol=rtol, atol=atol):
         return _record(exercise, True, f"{fmt(a, 6)} is right")
     for text, wrong in (mistakes or {}).items():
-        if np.isclose(a, wrong, rtol=rtol, atol=0.0):
+        if np.isclose(a, wrong, rtol=rtol, atol=atol):
             return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
     extra = f" -- {hint}" if hint else ""
     return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
@@ -286,10 +344,12 @@ def check_schedule(
     steps: Sequence[int],
     mistakes: dict[str, Callable] | None = None,
     rtol: float = 1e-6,
+    time_limit: float = 2.0,
 ) -> CheckResult:
     """Compare a student's schedule ``student(k)`` with ``reference(k)`` step by step.
 
     Reports the first step where they differ; an off-by-one is recognised automatically.
+    Step 0 is always checked, first.
     """
     mistakes = dict(mistakes or {})
     mistakes.setdefault(
@@ -297,7 +357,7 @@ def check_schedule(
         lambda k: reference(k + 1),
     )
     mistakes.setdefault("off by one step (one step late)?", lambda k: reference(max(k - 1, 0)))
-    cases = [{"k": int(k)} for k in steps]
+    cases = [{"k": k} for k in dict.fromkeys([0, *(int(k) for k in steps)])]
     return check_function(
         exercise,
         student,
@@ -306,4 +366,5 @@ def check_schedule(
         outputs=("rate",),
         mistakes=mistakes,
         rtol=rtol,
+        time_limit=time_limit,
     )

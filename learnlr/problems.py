@@ -426,6 +426,7 @@ def _logistic(name, X, y, l2, batch_size, seed, extra=None):
     prob = StochasticProblem(
         name, X, y, sample_loss, sample_grad, batch_size, seed, x0=np.zeros(X.shape[1])
     )
+    prob.l2 = l2
     for key, value in (extra or {}).items():
         setattr(prob, key, value)
     return prob

@@ -269,7 +269,7 @@ class Demo:
         """A self-contained HTML figure whose controls work without Python.
 
         Every combination of control values in ``grid`` (default: each control's own
-        grid, see :meth:`Slider.grid`) is computed now; the page keeps the figure's static
+        grid, see ``Slider.grid``) is computed now; the page keeps the figure's static
         part as one image and the moving artists (lines, markers, texts) as data, and a few
         lines of JavaScript draw the frame a control selects on a canvas over the image.
         Without JavaScript the page shows the figure for the default values.
@@ -293,11 +293,15 @@ class Demo:
             )
         names = list(self.controls)
         if grid is None:
-            per_control = max(2, int(max_frames ** (1 / len(names))) - 1)
-            grid = {
-                n: _thin(self.controls[n].grid(), per_control, self.controls[n].value)
-                for n in names
-            }
+            # every option of a dropdown; the frames left are shared by the sliders
+            choices = [n for n in names if isinstance(self.controls[n], Choice)]
+            sliders = [n for n in names if n not in choices]
+            n_choice = int(np.prod([len(self.controls[n].options) for n in choices]))
+            budget = max_frames // max(n_choice, 1)
+            per_slider = max(2, int(budget ** (1 / max(len(sliders), 1))) - 1)
+            grid = {n: list(self.controls[n].options) for n in choices}
+            for n in sliders:
+                grid[n] = _thin(self.controls[n].grid(), per_slider, self.controls[n].value)
         unknown = set(grid) - set(names)
         if unknown:
             raise TypeError(

@@ -1,0 +1,602 @@
+r"""Chapter 11's helpers: the four claims made for adaptive learning rates, as experiments.
+
+The claims are that adaptive methods (AdaGrad, RMSProp, Adam) converge faster, generalize
+better, are more robust to the choice of the learning rate, and handle sparse gradients.
+Each is tested by comparing the best adaptive method with the best non-adaptive one (plain
+SGD, SGD with momentum) under several *conditions* (problems, settings). This module holds
+what the chapter needs besides the runs themselves:
+
+* :class:`Rule`, :func:`compare`, :func:`verdict` -- the verdict rules: one comparison per
+  condition gives ``"for"``, ``"tie"`` or ``"against"``; a claim is *supported* if every
+  condition is ``"for"``, *refuted* if none is, and *depends* otherwise;
+* :func:`good_range` -- the rates whose final loss is within a factor of the best, and the
+  width of that range in decades;
+* :func:`first_below`, :func:`fastest_rate`, :func:`final_losses` -- steps to a target,
+  the fastest rate of a grid, final losses over a grid;
+* :func:`multi_start_quadratic` -- a 2-D bowl started from several points at once;
+* :func:`wilson_problem`, :func:`min_norm_solution` -- the separable least-squares problem of
+  Wilson et al. (2017) on which adaptive methods generalize badly;
+* :func:`logistic_minimizer` -- the exact minimiser of a logistic-regression problem (Newton).
+
+NumPy only; the chapter draws the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from learnlr._checks import (
+    check_choice,
+    check_int,
+    check_interval,
+    check_nonnegative,
+    check_positive,
+    check_real,
+    check_vector,
+)
+from learnlr.problems import Problem, StochasticProblem, _check_batch, quadratic
+from learnlr.trace import run
+
+__all__ = [
+    "Rule",
+    "Comparison",
+    "compare",
+    "Verdict",
+    "verdict",
+    "GoodRange",
+    "good_range",
+    "first_below",
+    "Fastest",
+    "fastest_rate",
+    "final_losses",
+    "multi_start_quadratic",
+    "WilsonProblem",
+    "wilson_problem",
+    "min_norm_solution",
+    "logistic_minimizer",
+]
+
+OUTCOMES = ("for", "tie", "against")
+
+
+# --------------------------------------------------------------------------------------
+# Verdict rules
+# --------------------------------------------------------------------------------------
+class Rule(NamedTuple):
+    """How one claim's measurements are compared.
+
+    ``lower_is_better`` says which way is good (steps, errors: lower; widths, accuracy:
+    higher). ``scale="ratio"`` compares by the factor between the two values and needs
+    ``margin > 1`` (e.g. 1.5: a factor of 1.5 either way decides); ``scale="difference"``
+    compares by their difference and needs ``margin > 0``, in ``unit``.
+    """
+
+    lower_is_better: bool
+    scale: str  # "ratio" or "difference"
+    margin: float
+    unit: str = ""
+
+
+def _check_rule(func, rule):
+    if not isinstance(rule, Rule):
+        raise TypeError(f"{func}: rule must be a claims.Rule, got {rule!r}")
+    check_choice(func, "rule.scale", rule.scale, ("ratio", "difference"))
+    if rule.scale == "ratio" and not rule.margin > 1:
+        raise ValueError(f"{func}: a ratio rule needs margin > 1, got {rule.margin!r}")
+    if rule.scale == "difference" and not rule.margin > 0:
+        raise ValueError(f"{func}: a difference rule needs margin > 0, got {rule.margin!r}")
+    return rule
+
+
+class Comparison(NamedTuple):
+    """The best adaptive and the best non-adaptive method under one condition."""
+
+    condition: str
+    adaptive_name: str
+    adaptive: float
+    baseline_name: str
+    baseline: float
+    advantage: float  # > 1 (ratio) or > 0 (difference) means the adaptive method is better
+    outcome: str  # "for", "tie" or "against" the claim
+    rule: Rule
+
+    @property
+    def in_margins(self) -> float:
+        """The advantage in units of the margin: +1 or -1 exactly at the margin, 0 for equal."""
+        if self.rule.scale == "ratio":
+            if self.advantage <= 0 or np.isinf(self.advantage):
+                return float(np.sign(self.advantage - 1)) * np.inf
+            return float(np.log(self.advantage) / np.log(self.rule.margin))
+        return self.advantage / self.rule.margin
+
+    def describe(self) -> str:
+        """One line: condition, both values, the advantage and the outcome."""
+        if self.rule.scale == "ratio":
+            adv = f"adaptive advantage x{self.advantage:.3g}"
+        else:
+            adv = f"adaptive advantage {self.advantage:+.3g}{self.rule.unit}"
+        return (
+            f"{self.condition}: best adaptive {self.adaptive_name} {self.adaptive:.4g}, "
+            f"best non-adaptive {self.baseline_name} {self.baseline:.4g}; {adv} -> {self.outcome}"
+        )
+
+
+def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) -> Comparison:
+    r"""Compare the best adaptive method with the best other one under ``rule``.
+
+    ``results`` maps each method's name to its measurement (``inf`` for "never reached",
+    ``nan`` for "not measured", which is skipped). The best of each family is the lowest
+    value (``rule.lower_is_better``) or the highest. The *advantage* of the adaptive family:
+
+    * ratio scale: :math:`a = b / a_{ad}` when lower is better, :math:`a_{ad} / b` otherwise
+      (:math:`b` the baseline); ``"for"`` if :math:`a \ge` margin, ``"against"`` if
+      :math:`a \le 1/\text{margin}`, else ``"tie"``; two ``inf`` values tie;
+    * difference scale: :math:`b - a_{ad}` when lower is better, :math:`a_{ad} - b`
+      otherwise; ``"for"`` if above the margin, ``"against"`` if below minus the margin.
+
+    Example:
+        >>> rule = Rule(lower_is_better=True, scale="ratio", margin=1.5)
+        >>> c = compare("bowl", {"sgd": 300, "momentum": 120, "adam": 40}, ["adam"], rule)
+        >>> c.baseline_name, c.advantage, c.outcome
+        ('momentum', 3.0, 'for')
+    """
+    name = "compare"
+    rule = _check_rule(name, rule)
+    if not isinstance(results, dict):
+        raise TypeError(f"{name}: results must be a dict of method -> value, got {results!r}")
+    adaptive = list(adaptive)
+    unknown = [a for a in adaptive if a not in results]
+    if unknown:
+        raise ValueError(f"{name}: adaptive methods {unknown} have no result in {list(results)}")
+    values = {k: float(_check_real_or_inf(name, f"results[{k!r}]", v)) for k, v in results.items()}
+    fams = []
+    for members in (adaptive, [k for k in values if k not in adaptive]):
+        measured = {k: values[k] for k in members if not np.isnan(values[k])}
+        if not measured:
+            raise ValueError(f"{name}: no measured value among {members} for {condition!r}")
+        pick = min if rule.lower_is_better else max
+        best = pick(measured, key=measured.get)
+        fams.append((best, measured[best]))
+    (ad_name, ad), (base_name, base) = fams
+    if rule.scale == "ratio":
+        num, den = (base, ad) if rule.lower_is_better else (ad, base)
+        with np.errstate(all="ignore"):
+            adv = 1.0 if (np.isinf(num) and np.isinf(den)) else float(np.divide(num, den))
+        if np.isnan(adv):
+            adv = 1.0
+        outcome = "for" if adv >= rule.margin else "against" if adv <= 1 / rule.margin else "tie"
+    else:
+        adv = (base - ad) if rule.lower_is_better else (ad - base)
+        if np.isnan(adv):
+            adv = 0.0
+        outcome = "for" if adv > rule.margin else "against" if adv < -rule.margin else "tie"
+    return Comparison(condition, ad_name, ad, base_name, base, float(adv), outcome, rule)
+
+
+def _check_real_or_inf(func, name, value):
+    """A real number, where ``inf`` and ``nan`` are allowed (never reached, not measured)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"{func}: {name} must be a number, got {value!r}")
+
+
+class Verdict(NamedTuple):
+    """A claim's verdict from its comparisons, with what it depends on."""
+
+    claim: str
+    verdict: str  # "supported", "depends" or "refuted"
+    comparisons: tuple
+
+    def count(self, outcome: str) -> int:
+        return sum(c.outcome == outcome for c in self.comparisons)
+
+    @property
+    def key_number(self) -> str:
+        """The range of the adaptive family's advantage over the conditions."""
+        advs = np.array([c.advantage for c in self.comparisons])
+        rule = self.comparisons[0].rule
+        lo, hi = advs.min(), advs.max()
+        if rule.scale == "ratio":
+            return f"advantage x{lo:.2g} to x{hi:.2g}"
+        return f"advantage {lo:+.3g} to {hi:+.3g}{rule.unit}"
+
+    @property
+    def depends_on(self) -> str:
+        """The conditions where adaptive methods were ahead, level and behind."""
+        parts = []
+        for outcome, word in (("for", "ahead"), ("tie", "level"), ("against", "behind")):
+            conds = [c.condition for c in self.comparisons if c.outcome == outcome]
+            if conds:
+                parts.append(f"{word} on {', '.join(conds)}")
+        return "; ".join(parts)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.claim}: {self.verdict.upper()} ({self.count('for')} for, "
+            f"{self.count('tie')} tie, {self.count('against')} against; {self.key_number})"
+        )
+
+
+def verdict(claim: str, comparisons: Sequence[Comparison]) -> Verdict:
+    """*supported* if every comparison is "for", *refuted* if none is, else *depends*.
+
+    Example:
+        >>> rule = Rule(True, "ratio", 1.5)
+        >>> cs = [compare("a", {"sgd": 9.0, "adam": 3.0}, ["adam"], rule),
+        ...       compare("b", {"sgd": 3.0, "adam": 3.5}, ["adam"], rule)]
+        >>> v = verdict("faster", cs)
+        >>> v.verdict, v.depends_on
+        ('depends', 'ahead on a; level on b')
+    """
+    comparisons = tuple(comparisons)
+    if not comparisons or not all(isinstance(c, Comparison) for c in comparisons):
+        raise TypeError(
+            f"verdict: comparisons must be a non-empty list of Comparison, got {comparisons!r}"
+        )
+    n_for = sum(c.outcome == "for" for c in comparisons)
+    if n_for == len(comparisons):
+        word = "supported"
+    elif n_for == 0:
+        word = "refuted"
+    else:
+        word = "depends"
+    return Verdict(claim, word, comparisons)
+
+
+# --------------------------------------------------------------------------------------
+# Sweeps over the learning rate
+# --------------------------------------------------------------------------------------
+class GoodRange(NamedTuple):
+    """The good rates of a sweep: within ``tol`` times the best final loss, around the best."""
+
+    lo: float  # smallest good rate of the contiguous range holding the best rate
+    hi: float  # largest good rate of that range
+    width: float  # log10(hi / lo), in decades
+    best: int  # index of the best rate
+    good: np.ndarray  # boolean mask over the rates: within tol of the best (anywhere)
+
+
+def good_range(lrs, final, tol=2.0) -> GoodRange:
+    r"""The width, in decades, of the range of rates whose final loss is within ``tol`` of the best.
+
+    With :math:`\ell^* = \min_i \ell_i` over the finite final losses, a rate is *good* when
+    :math:`\ell_i \le \text{tol}\cdot\ell^*`; non-finite losses (diverged runs) are never
+    good. The range is the run of consecutive good rates that contains the best one, and its
+    width is :math:`\log_{10}(\eta_{hi}/\eta_{lo})` (0 when only the best rate is good).
+
+    Args:
+        lrs: increasing rates (> 0).
+        final: the final loss (or excess loss, >= 0) of each rate; ``inf``/``nan`` = diverged.
+        tol: the factor, >= 1 (2 means "within 2x of the best").
+
+    Example:
+        >>> lrs = [1e-3, 1e-2, 1e-1, 1.0, 10.0]
+        >>> g = good_range(lrs, [5.0, 0.3, 0.2, 0.35, float("inf")], tol=2.0)
+        >>> g.lo, g.hi, g.width
+        (0.01, 1.0, 2.0)
+    """
+    name = "good_range"
+    lrs = check_vector(name, "lrs", lrs)
+    final = np.array(final, dtype=float)
+    if lrs.ndim != 1 or final.shape != lrs.shape:
+        raise ValueError(
+            f"{name}: lrs and final must be 1-D of the same length, "
+            f"got {lrs.shape} and {final.shape}"
+        )
+    if np.any(lrs <= 0) or np.any(np.diff(lrs) <= 0):
+        raise ValueError(f"{name}: lrs must be positive and increasing")
+    tol = check_real(name, "tol", tol)
+    if tol < 1:
+        raise ValueError(f"{name}: tol must be >= 1, got {tol!r}")
+    ok = np.isfinite(final)
+    if not ok.any():
+        raise ValueError(f"{name}: every run diverged; there is no best rate")
+    if np.any(final[ok] < 0):
+        raise ValueError(f"{name}: final losses must be >= 0 (use excess losses f - f*)")
+    f = np.where(ok, final, np.inf)
+    best = int(np.argmin(f))
+    good = f <= tol * f[best]
+    lo = hi = best
+    while lo > 0 and good[lo - 1]:
+        lo -= 1
+    while hi < len(f) - 1 and good[hi + 1]:
+        hi += 1
+    width = round(float(np.log10(lrs[hi] / lrs[lo])), 10)  # 0.25, not 0.25000000000000006
+    return GoodRange(float(lrs[lo]), float(lrs[hi]), width, best, good)
+
+
+def first_below(k, values, target) -> int | None:
+    """The first ``k[i]`` with ``values[i] <= target`` (``None`` if there is none).
+
+    Example:
+        >>> first_below([0, 10, 20, 30], [1.0, 0.5, 0.09, 0.2], 0.1)
+        20
+    """
+    k = np.asarray(k)
+    values = np.asarray(values, dtype=float)
+    if k.shape != values.shape:
+        raise ValueError(f"first_below: k and values differ in shape, {k.shape} vs {values.shape}")
+    hit = np.flatnonzero(values <= check_real("first_below", "target", target))
+    return int(k[hit[0]]) if hit.size else None
+
+
+class Fastest(NamedTuple):
+    """The fastest rate of a grid and the steps it needed (``None``: no rate reached the target)."""
+
+    lr: float | None
+    steps: int | None
+    steps_per_lr: np.ndarray  # steps of each rate (inf: diverged or not reached within its cap)
+
+
+def fastest_rate(
+    problem: Problem, factory: Callable, lrs, target: float, max_steps: int
+) -> Fastest:
+    r"""The rate of the grid ``lrs`` that reaches ``f - f* <= target`` in the fewest steps.
+
+    Each rate runs ``factory(lr=rate)`` with ``stop_at_gap=target``. Rates are tried from the
+    largest down, and each run gets at most as many steps as the best found so far (a run
+    that needs more cannot win), which keeps the search cheap.
+
+    Returns:
+        A :class:`Fastest`; ``steps_per_lr`` is ``inf`` for a rate that diverged or did not
+        reach the target within its allowance.
+
+    Example:
+        >>> from learnlr import optimizers, problems
+        >>> bowl = problems.quadratic2d(kappa=10)
+        >>> res = fastest_rate(bowl, optimizers.gd, [0.01, 0.1, 0.18, 0.3], 1e-6, 1000)
+        >>> res.lr, res.steps, res.steps_per_lr.tolist()   # 0.1 and 0.01 cannot beat 39
+        (0.18, 39, [inf, inf, 39.0, inf])
+    """
+    name = "fastest_rate"
+    if not isinstance(problem, Problem) or problem.f_min is None:
+        raise TypeError(f"{name}: problem must be a learnlr Problem with a known f_min")
+    lrs = check_vector(name, "lrs", lrs)
+    if lrs.ndim != 1 or np.any(lrs <= 0):
+        raise ValueError(f"{name}: lrs must be a list of positive rates")
+    target = check_positive(name, "target", target)
+    max_steps = check_int(name, "max_steps", max_steps, 1)
+    steps = np.full(lrs.shape, np.inf)
+    best_i, best = None, max_steps
+    for i in np.argsort(lrs)[::-1]:
+        tr = run(problem, factory(lr=float(lrs[i])), best, stop_at_gap=target)
+        if tr.stopped_at is not None:
+            steps[i] = tr.n_updates
+            if best_i is None or tr.n_updates < best:
+                best_i, best = i, tr.n_updates
+    if best_i is None:
+        return Fastest(None, None, steps)
+    return Fastest(float(lrs[best_i]), int(best), steps)
+
+
+def final_losses(problem: Problem, factory: Callable, lrs, steps: int, f_star=None) -> np.ndarray:
+    """Final ``f - f_star`` of ``factory(lr=rate)`` after ``steps`` updates, for each rate.
+
+    ``f_star`` defaults to ``problem.f_min`` (0 if unknown). A diverged run gives ``inf``.
+
+    Example:
+        >>> from learnlr import optimizers, problems
+        >>> final_losses(problems.quadratic1d(a=1.0), optimizers.gd, [1.0, 1.5, 2.5], 30)
+        array([0.00000000e+00, 1.73472348e-18,            inf])
+    """
+    name = "final_losses"
+    lrs = check_vector(name, "lrs", lrs)
+    steps = check_int(name, "steps", steps, 1)
+    if f_star is None:
+        f_star = problem.f_min if problem.f_min is not None else 0.0
+    f_star = check_real(name, "f_star", f_star)
+    out = np.empty(lrs.shape)
+    for i, lr in enumerate(lrs):
+        tr = run(problem, factory(lr=float(lr)), steps, record_every=steps)
+        out[i] = np.inf if tr.diverged else max(tr.loss_final - f_star, 0.0)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Problems
+# --------------------------------------------------------------------------------------
+def multi_start_quadratic(kappa=10.0, angle=0.0, n_starts=4, radius=2.5, seed=0) -> Problem:
+    r"""``n_starts`` copies of a 2-D bowl, each from its own start, run as one problem.
+
+    The Hessian is block diagonal with ``n_starts`` copies of the bowl of
+    :func:`learnlr.problems.quadratic2d` (eigenvalues 1 and ``kappa``, rotated by
+    ``angle``); the copies start on a circle of ``radius`` around the minimum, at angles
+    drawn from ``seed``. Every optimizer of the package acts coordinate by coordinate, so
+    the copies never interact, and the loss is the sum of theirs: a rate that reaches the
+    minimum quickly from one lucky start does not win unless it does so from all of them.
+
+    Example:
+        >>> p = multi_start_quadratic(kappa=100, n_starts=3)
+        >>> p.dim, round(float(p.L), 6), round(float(p.mu), 6), p.f_min
+        (6, 100.0, 1.0, 0.0)
+    """
+    name = "multi_start_quadratic"
+    kappa = check_real(name, "kappa", kappa)
+    if kappa < 1:
+        raise ValueError(f"{name}: kappa must be >= 1, got {kappa!r}")
+    angle = check_real(name, "angle", angle)
+    n_starts = check_int(name, "n_starts", n_starts, 1)
+    radius = check_positive(name, "radius", radius)
+    seed = check_int(name, "seed", seed, 0)
+    c, s = np.cos(angle), np.sin(angle)
+    R = np.array([[c, -s], [s, c]])
+    A2 = R @ np.diag([1.0, kappa]) @ R.T
+    A = np.kron(np.eye(n_starts), (A2 + A2.T) / 2)
+    phis = np.random.default_rng(seed).uniform(0, 2 * np.pi, n_starts)
+    x0 = radius * np.column_stack([np.cos(phis), np.sin(phis)]).ravel()
+    deg = np.degrees(angle)
+    label = f"{n_starts} starts, kappa={kappa:g}" + (f", rotated {deg:.0f} deg" if deg else "")
+    return quadratic(A, x0=x0, name=label)
+
+
+class WilsonProblem(StochasticProblem):
+    """Wilson et al.'s separable least-squares problem; see :func:`wilson_problem`."""
+
+    def test_error(self, w) -> float | np.ndarray:
+        """Fraction of test points with ``sign(x . w) != y`` (an array for a stack of w)."""
+        w = np.asarray(w, dtype=float)
+        if w.shape[-1] != self.dim:
+            raise ValueError(f"WilsonProblem.test_error: w must end in {self.dim}, got {w.shape}")
+        pred = np.sign(w @ self.X_test.T)
+        return np.mean(pred != self.y_test, axis=-1)
+
+    def train_error(self, w) -> float | np.ndarray:
+        """Fraction of training points with ``sign(x . w) != y``."""
+        w = np.asarray(w, dtype=float)
+        return np.mean(np.sign(w @ self.X.T) != self.y, axis=-1)
+
+
+def _wilson_rows(y, first_free):
+    """Feature rows of Wilson et al.'s construction, unique features starting at first_free."""
+    n = len(y)
+    X = np.zeros((n, first_free + 5 * n))
+    X[:, 0], X[:, 1], X[:, 2] = y, 1.0, 1.0
+    for i, yi in enumerate(y):
+        start = first_free + 5 * i
+        X[i, start : start + (1 if yi > 0 else 5)] = 1.0
+    return X
+
+
+def wilson_problem(n=60, p=0.6, n_test=2000, seed=0, batch_size=None) -> WilsonProblem:
+    r"""The separable least-squares problem of Wilson et al. (2017, section 3.3).
+
+    Labels :math:`y_i = \pm 1` with :math:`P(y_i = 1) = p`. Sample :math:`i` has features
+
+    .. math::
+        x_{i1} = y_i, \quad x_{i2} = x_{i3} = 1, \quad
+        x_{ij} = 1 \text{ for } j = 4 + 5(i-1), \dots, 4 + 5(i-1) + 2(1 - y_i)
+
+    (one feature of its own for a positive label, five for a negative one) and 0 elsewhere,
+    so :math:`d = 3 + 5n` columns. The loss is :math:`f(w) = \frac{1}{2n}\|Xw - y\|^2`
+    with :math:`f^* = 0`: with :math:`d > n` many :math:`w` fit the data exactly. A test
+    point is a fresh sample; its own features lie outside the training columns, so within
+    them it is :math:`(y, 1, 1, 0, \dots, 0)` and the prediction is
+    :math:`\mathrm{sign}(w_1 y + w_2 + w_3)`.
+
+    Gradient descent from 0 stays in the row space of :math:`X` and converges to the
+    minimum-norm solution, which puts most weight on :math:`w_1` and classifies every test
+    point correctly. When positive labels are the majority, :math:`X\,\mathrm{sign}(X^\top y)
+    = 4y`, and AdaGrad, RMSProp and Adam from 0 keep :math:`w` proportional to
+    :math:`\mathrm{sign}(X^\top y)` and converge to :math:`w = \mathrm{sign}(X^\top y)/4`
+    (Wilson et al., Lemma 3.1), which predicts :math:`\mathrm{sign}((y + 2)/4) = +1` for every
+    test point: its test error is the fraction of negative labels, about :math:`1 - p`.
+    (With as many negative as positive labels, :math:`X^\top y` has zeros and the lemma does
+    not apply; pick a ``seed`` whose labels are mostly positive.)
+
+    Args:
+        n: training samples (>= 2). p: probability of a positive label, in (0, 1).
+        n_test: test samples (>= 1). seed: seeds the labels.
+        batch_size: minibatch size (``None``: full batches, i.e. gradient descent).
+
+    Example:
+        >>> prob = wilson_problem(n=20, p=0.6, seed=1)
+        >>> prob.X.shape, prob.f_min, int(prob.y.sum())   # 15 positive labels, 5 negative
+        ((20, 103), 0.0, 10)
+        >>> u = np.sign(prob.X.T @ prob.y)
+        >>> bool(np.allclose(prob.X @ u, 4 * prob.y)), float(prob.test_error(u / 4))
+        (True, 0.4)
+
+    Wilson, Roelofs, Stern, Srebro & Recht (2017), "The marginal value of adaptive gradient
+    methods in machine learning", NeurIPS, arXiv:1705.08292.
+    """
+    name = "wilson_problem"
+    n = check_int(name, "n", n, 2)
+    p = check_interval(name, "p", p, 0.0, 1.0, "()")
+    n_test = check_int(name, "n_test", n_test, 1)
+    seed = check_int(name, "seed", seed, 0)
+    batch_size = _check_batch(name, batch_size, n)
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < p, 1.0, -1.0)
+    y_test = np.where(rng.random(n_test) < p, 1.0, -1.0)
+    X = _wilson_rows(y, 3)
+    X_test = np.zeros((n_test, X.shape[1]))
+    X_test[:, 0], X_test[:, 1], X_test[:, 2] = y_test, 1.0, 1.0
+
+    def sample_loss(w, Xb, yb):
+        r = np.asarray(w) @ Xb.T - yb
+        return 0.5 * np.mean(r**2, axis=-1)
+
+    def sample_grad(w, Xb, yb):
+        return Xb.T @ (Xb @ w - yb) / len(yb)
+
+    eig = np.linalg.eigvalsh(X.T @ X / n)
+    prob = WilsonProblem(
+        f"wilson n={n} p={p:g}",
+        X,
+        y,
+        sample_loss,
+        sample_grad,
+        batch_size,
+        seed,
+        x0=np.zeros(X.shape[1]),
+        f_min=0.0,
+        L=float(eig.max()),
+    )
+    prob.X_test, prob.y_test, prob.p = X_test, y_test, p
+    return prob
+
+
+def min_norm_solution(X, y) -> np.ndarray:
+    r"""The least-squares solution of smallest norm, :math:`w = X^+ y`.
+
+    For a wide :math:`X` of full row rank it is :math:`X^\top (X X^\top)^{-1} y`, the only
+    solution of :math:`Xw = y` in the row space of :math:`X`: where gradient descent from 0
+    converges.
+
+    Example:
+        >>> min_norm_solution(np.array([[1.0, 1.0]]), np.array([2.0]))
+        array([1., 1.])
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(
+            "min_norm_solution: need X of shape (n, d) and y of shape (n,), "
+            f"got {X.shape} and {y.shape}"
+        )
+    return np.linalg.pinv(X) @ y
+
+
+def logistic_minimizer(problem: StochasticProblem, l2: float, iters=50, tol=1e-10) -> np.ndarray:
+    r"""The minimiser of a logistic-regression problem with L2 penalty ``l2``, by Newton's method.
+
+    .. math::
+        w \leftarrow w - H^{-1} \nabla f(w), \qquad
+        H = \tfrac1n X^\top \mathrm{diag}(p(1 - p)) X + l_2 I, \quad p = \sigma(Xw)
+
+    from :math:`w = 0`, until :math:`\|\nabla f\| \le` ``tol``. ``l2`` must be the penalty
+    the problem was built with (``problem.grad`` is used for the gradient; a mismatch shows
+    up as a gradient that does not vanish, which raises).
+
+    Example:
+        >>> from learnlr import problems
+        >>> lr_prob = problems.logistic_regression(l2=1e-3)
+        >>> w = logistic_minimizer(lr_prob, l2=1e-3)
+        >>> bool(np.linalg.norm(lr_prob.grad(w)) < 1e-10)
+        True
+    """
+    name = "logistic_minimizer"
+    if not isinstance(problem, StochasticProblem):
+        raise TypeError(f"{name}: problem must be a logistic-regression problem, got {problem!r}")
+    l2 = check_nonnegative(name, "l2", l2)
+    iters = check_int(name, "iters", iters, 1)
+    tol = check_positive(name, "tol", tol)
+    X = problem.X
+    w = np.zeros(problem.dim)
+    for _ in range(iters):
+        g = problem.grad(w)
+        if np.linalg.norm(g) <= tol:
+            return w
+        p = 0.5 * (1 + np.tanh(0.5 * (X @ w)))
+        H = (X * (p * (1 - p))[:, None]).T @ X / len(X) + l2 * np.eye(problem.dim)
+        w = w - np.linalg.solve(H, g)
+    g = problem.grad(w)
+    if np.linalg.norm(g) > tol:
+        raise ValueError(
+            f"{name}: the gradient is still {np.linalg.norm(g):.3g} after {iters} Newton steps; "
+            f"is l2={l2!r} the problem's penalty?"
+        )
+    return w

@@ -1,0 +1,609 @@
+r"""A small multilayer perceptron in NumPy, as a learnlr problem, on the bundled digits.
+
+Chapter 10 trains a real network with every optimizer of the course. The network is a
+learnlr :class:`~learnlr.problems.StochasticProblem` whose parameter vector ``w`` is the flat
+concatenation of its layers' weights and biases, so :func:`learnlr.run`, every optimizer,
+every schedule and the learning-rate finder work on it unchanged.
+
+The model, for an input row :math:`x` (64 pixel values in [0, 1]) and layers
+:math:`l = 1, \dots, L`:
+
+.. math::
+    h_0 = x, \quad z_l = h_{l-1} W_l + b_l, \quad h_l = \phi(z_l) \ (l < L), \quad
+    \text{logits} = z_L
+
+with :math:`\phi` = ReLU or tanh. The loss of a batch of :math:`B` rows with labels
+:math:`y_i \in \{0, \dots, 9\}` is the mean softmax cross-entropy plus an optional L2
+penalty on the weights (not the biases):
+
+.. math::
+    p_{ic} = \frac{e^{z_{ic}}}{\sum_{c'} e^{z_{ic'}}}, \qquad
+    f(w) = -\frac1B \sum_i \log p_{i y_i} + \frac{l_2}{2} \sum_l \lVert W_l \rVert^2 .
+
+Backpropagation starts from :math:`\partial f / \partial z_L = (p - Y) / B` (:math:`Y` the
+one-hot labels, :func:`dlogits`) and applies the chain rule layer by layer:
+:math:`\partial W_l = h_{l-1}^\top \delta_l + l_2 W_l`,
+:math:`\partial b_l = \sum_i \delta_{l,i}`,
+:math:`\delta_{l-1} = (\delta_l W_l^\top) \odot \phi'(z_{l-1})`.
+:func:`gradient_check` compares the result with central finite differences. Backpropagation:
+Rumelhart, Hinton & Williams (1986), Nature 323, 533-536.
+
+The data: :func:`load_digits_split` reads scikit-learn's bundled copy of the UCI optical
+recognition of handwritten digits test set (1,797 images of 8x8 pixels, Alpaydin & Kaynak
+1998); nothing is downloaded. scikit-learn is imported inside that function only.
+
+NumPy only (plus scikit-learn to read the data); the chapters draw the figures.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from learnlr._base import Optimizer
+from learnlr._checks import (
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_vector,
+)
+from learnlr.problems import StochasticProblem, _check_batch
+
+__all__ = [
+    "DigitsSplit",
+    "load_digits_split",
+    "softmax",
+    "cross_entropy",
+    "dlogits",
+    "accuracy",
+    "init_params",
+    "MLPProblem",
+    "mlp_problem",
+    "TrainResult",
+    "train",
+    "gradient_check",
+]
+
+ACTIVATIONS = ("relu", "tanh")
+SPLITS = ("train", "val", "test")
+
+
+# --------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------
+class DigitsSplit(NamedTuple):
+    """Images (rows of 64 values in [0, 1]) and labels (0-9) of the three splits."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits_split(seed=0, n_val=360, n_test=360) -> DigitsSplit:
+    r"""The 1,797 bundled 8x8 digit images, shuffled and split into train / validation / test.
+
+    Pixel values (0 to 16 in the file) are divided by 16. The order is a permutation drawn
+    from ``seed``; the first ``n_test`` images are the test set, the next ``n_val`` the
+    validation set, the rest (1,077 by default) the training set.
+
+    Args:
+        seed: seed of the shuffle (an integer >= 0).
+        n_val, n_test: sizes of the validation and test sets (>= 1 each, leaving at least
+            one training image).
+
+    Example:
+        >>> data = load_digits_split(seed=0)
+        >>> data.X_train.shape, data.X_val.shape, data.X_test.shape
+        ((1077, 64), (360, 64), (360, 64))
+        >>> float(data.X_train.max()), sorted(set(data.y_test.tolist())) == list(range(10))
+        (1.0, True)
+
+    The data are the test part of the UCI "Optical Recognition of Handwritten Digits" set
+    (Alpaydin & Kaynak 1998), as shipped with scikit-learn (``sklearn.datasets.load_digits``,
+    read from disk, no download).
+    """
+    name = "load_digits_split"
+    seed = check_int(name, "seed", seed, 0)
+    n_val = check_int(name, "n_val", n_val, 1)
+    n_test = check_int(name, "n_test", n_test, 1)
+    from sklearn.datasets import load_digits  # bundled with scikit-learn; no download
+
+    digits = load_digits()
+    X = np.asarray(digits.data, dtype=float) / 16.0
+    y = np.asarray(digits.target, dtype=np.int64)
+    n = X.shape[0]
+    if n_val + n_test >= n:
+        raise ValueError(
+            f"{name}: n_val + n_test must leave training images (< {n}), "
+            f"got n_val={n_val}, n_test={n_test}"
+        )
+    perm = np.random.default_rng(seed).permutation(n)
+    test, val, train = np.split(perm, [n_test, n_test + n_val])
+    return DigitsSplit(X[train], y[train], X[val], y[val], X[test], y[test])
+
+
+# --------------------------------------------------------------------------------------
+# Softmax cross-entropy and its gradient
+# --------------------------------------------------------------------------------------
+def softmax(logits) -> np.ndarray:
+    r"""Row-wise softmax :math:`p_{ic} = e^{z_{ic} - m_i} / \sum_{c'} e^{z_{ic'} - m_i}`.
+
+    Subtracting each row's maximum :math:`m_i` changes nothing mathematically and keeps
+    ``exp`` from overflowing.
+
+    Example:
+        >>> softmax(np.array([[0.0, 0.0], [1000.0, 0.0]])).round(4)
+        array([[0.5, 0.5],
+               [1. , 0. ]])
+    """
+    z = np.asarray(logits, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _labels(func, y, logits):
+    """Integer class labels, one per row of ``logits`` (integral floats are accepted)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu" or y.shape != logits.shape[:1]:
+        raise ValueError(
+            f"{func}: y must hold one integer label per row of logits "
+            f"({logits.shape[0]} rows), got {y.dtype} array of shape {y.shape}"
+        )
+    if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(
+            f"{func}: labels must be in [0, {logits.shape[1]}), got {y.min()} to {y.max()}"
+        )
+    return y
+
+
+def _log_softmax(z):
+    m = z.max(axis=-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+def cross_entropy(logits, y) -> float:
+    r"""Mean softmax cross-entropy :math:`-\frac1B \sum_i \log p_{i y_i}` of integer labels ``y``.
+
+    Computed as a log-sum-exp, so large logits give no overflow.
+
+    Example:
+        >>> round(cross_entropy(np.zeros((3, 10)), np.array([0, 5, 9])), 6)  # log 10
+        2.302585
+    """
+    z = np.asarray(logits, dtype=float)
+    y = _labels("cross_entropy", y, z)
+    return float(-np.mean(_log_softmax(z)[np.arange(z.shape[0]), y]))
+
+
+def dlogits(logits, y) -> np.ndarray:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits: :math:`(p - Y) / B`.
+
+    :math:`Y` is the one-hot matrix of the labels and :math:`B` the number of rows. Each row
+    of the result sums to zero.
+
+    Example:
+        >>> dlogits(np.zeros((2, 2)), np.array([0, 1]))
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
+    """
+    z = np.asarray(logits, dtype=float)
+    y = _labels("dlogits", y, z)
+    g = softmax(z)
+    g[np.arange(z.shape[0]), y] -= 1.0
+    return g / z.shape[0]
+
+
+def accuracy(logits, y) -> float:
+    """Fraction of rows whose largest logit is the label (ties go to the smallest class).
+
+    Example:
+        >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [5.0, 0.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
+    """
+    z = np.asarray(logits, dtype=float)
+    y = _labels("accuracy", y, z)
+    return float(np.mean(np.argmax(z, axis=-1) == y))
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+def _shapes(sizes):
+    return [((a, b), (b,)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+
+
+def _n_params(sizes) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def _unflatten(w, sizes):
+    layers, i = [], 0
+    for (a, b), _ in _shapes(sizes):
+        W = w[i : i + a * b].reshape(a, b)
+        i += a * b
+        layers.append((W, w[i : i + b]))
+        i += b
+    return layers
+
+
+def init_params(sizes, activation="relu", seed=0) -> np.ndarray:
+    r"""Seeded starting parameters, flattened: He init for ReLU, Glorot for tanh, zero biases.
+
+    Weights of layer :math:`l` (fan-in :math:`a`, fan-out :math:`b`) are normal with standard
+    deviation :math:`\sqrt{2/a}` (He et al. 2015, for ReLU layers) or
+    :math:`\sqrt{2/(a + b)}` (Glorot & Bengio 2010, for tanh layers); the output layer uses
+    the Glorot scale in both cases. The flat order is ``W_1`` (row-major), ``b_1``, ``W_2``,
+    ``b_2``, ...
+
+    Example:
+        >>> w = init_params([64, 32, 10], seed=0)
+        >>> w.shape, float(w[64 * 32 : 64 * 32 + 32].max())   # b_1 is zero
+        ((2410,), 0.0)
+    """
+    name = "init_params"
+    sizes = _check_sizes(name, sizes)
+    activation = check_choice(name, "activation", activation, ACTIVATIONS)
+    seed = check_int(name, "seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    parts = []
+    n_layers = len(sizes) - 1
+    for i, ((a, b), _) in enumerate(_shapes(sizes)):
+        last = i == n_layers - 1
+        std = np.sqrt(2.0 / a) if (activation == "relu" and not last) else np.sqrt(2.0 / (a + b))
+        parts += [rng.standard_normal(a * b) * std, np.zeros(b)]
+    return np.concatenate(parts)
+
+
+def _check_sizes(func, sizes):
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+        raise TypeError(f"{func}: sizes must be a list of >= 2 layer widths, got {sizes!r}")
+    return [check_int(func, f"sizes[{i}]", s, 1) for i, s in enumerate(sizes)]
+
+
+# --------------------------------------------------------------------------------------
+# Forward and backward
+# --------------------------------------------------------------------------------------
+#: Rows per matrix product. Large data sets are processed in blocks of this many rows: the
+#: result is the same, and each product stays small enough for the BLAS library to run it
+#: on one thread, which is faster for a network this small (and much faster on a busy
+#: machine, where waiting for a second thread can cost ten times the product itself).
+CHUNK = 128
+
+
+def _forward(w, X, sizes, activation, keep=False):
+    """Logits of the rows of X; with keep=True also the layer inputs h and pre-activations z."""
+    layers = _unflatten(w, sizes)
+    h, hs, zs = X, [X], []
+    for i, (W, b) in enumerate(layers):
+        z = h @ W + b
+        if i == len(layers) - 1:
+            return (z, hs, zs) if keep else z
+        zs.append(z)
+        h = np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
+        hs.append(h)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _logits(w, X, sizes, activation):
+    if X.shape[0] <= CHUNK:
+        return _forward(w, X, sizes, activation)
+    return np.concatenate(
+        [_forward(w, X[s : s + CHUNK], sizes, activation) for s in range(0, X.shape[0], CHUNK)]
+    )
+
+
+def _loss(w, X, y, sizes, activation, l2):
+    w = np.asarray(w, dtype=float)
+    if w.ndim == 2:  # a stack of parameter vectors: one loss each
+        return np.array([_loss(wi, X, y, sizes, activation, l2) for wi in w])
+    value = cross_entropy(_logits(w, X, sizes, activation), y)
+    if l2:
+        value += 0.5 * l2 * sum(float(np.sum(W * W)) for W, _ in _unflatten(w, sizes))
+    return value
+
+
+def _grad(w, X, y, sizes, activation, l2):
+    w = np.asarray(w, dtype=float)
+    layers = _unflatten(w, sizes)
+    out = np.zeros_like(w)
+    grads = _unflatten(out, sizes)  # views into out, accumulated layer by layer
+    n = X.shape[0]
+    for s in range(0, n, CHUNK):
+        Xc, yc = X[s : s + CHUNK], y[s : s + CHUNK]
+        z_out, hs, zs = _forward(w, Xc, sizes, activation, keep=True)
+        delta = dlogits(z_out, yc) * (Xc.shape[0] / n)  # d f / d z_L, rows of this block
+        for i in range(len(layers) - 1, -1, -1):
+            gW, gb = grads[i]
+            gW += hs[i].T @ delta
+            gb += delta.sum(axis=0)
+            if i > 0:
+                dh = delta @ layers[i][0].T
+                z = zs[i - 1]
+                delta = dh * (z > 0) if activation == "relu" else dh * (1.0 - np.tanh(z) ** 2)
+    if l2:
+        for (W, _), (gW, _) in zip(layers, grads, strict=True):
+            gW += l2 * W
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The problem
+# --------------------------------------------------------------------------------------
+class MLPProblem(StochasticProblem):
+    """A multilayer perceptron on a train / validation / test split, as a learnlr problem.
+
+    ``loss``/``grad`` use the whole training set, ``batch_grad(w, k)`` the minibatch of
+    update ``k`` (seeded, one pass over the training set per epoch). Build it with
+    :func:`mlp_problem`. Extra attributes: ``sizes`` (layer widths), ``activation``, ``l2``,
+    ``data`` (the :class:`DigitsSplit`).
+    """
+
+    def unflatten(self, w) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``[(W_1, b_1), (W_2, b_2), ...]`` as views into ``w`` (no copy)."""
+        w = self._check_w("MLPProblem.unflatten", w)
+        return _unflatten(w, self.sizes)
+
+    def logits(self, w, split="test") -> np.ndarray:
+        """The network's logits on every row of a split (``"train"``, ``"val"``, ``"test"``)."""
+        X, _ = self._split("MLPProblem.logits", split)
+        return _logits(self._check_w("MLPProblem.logits", w), X, self.sizes, self.activation)
+
+    def accuracy(self, w, split="test"):
+        """Classification accuracy on a split; for a stack of vectors (``trace.x``), an array."""
+        X, y = self._split("MLPProblem.accuracy", split)
+        w = np.asarray(w, dtype=float)
+        if w.ndim == 2:
+            return np.array([self.accuracy(wi, split) for wi in w])
+        w = self._check_w("MLPProblem.accuracy", w)
+        return accuracy(_logits(w, X, self.sizes, self.activation), y)
+
+    def split_loss(self, w, split="val"):
+        """The loss (cross-entropy plus penalty) on a split; an array for a stack of vectors."""
+        X, y = self._split("MLPProblem.split_loss", split)
+        return _loss(np.asarray(w, dtype=float), X, y, self.sizes, self.activation, self.l2)
+
+    def _split(self, func, split):
+        split = check_choice(func, "split", split, SPLITS)
+        d = self.data
+        return {
+            "train": (d.X_train, d.y_train),
+            "val": (d.X_val, d.y_val),
+            "test": (d.X_test, d.y_test),
+        }[split]
+
+    def _check_w(self, func, w):
+        w = np.asarray(w, dtype=float)
+        if w.shape != (self.dim,):
+            raise ValueError(f"{func}: w must have shape ({self.dim},), got {w.shape}")
+        return w
+
+    def __repr__(self) -> str:
+        return f"<MLPProblem {self.name}, dim={self.dim}, n_train={self.n}>"
+
+
+def mlp_problem(
+    hidden=(32,),
+    data=None,
+    activation="relu",
+    batch_size=64,
+    seed=0,
+    l2=0.0,
+) -> MLPProblem:
+    r"""A seeded MLP classifier of the digits (64 inputs, ``hidden`` layers, 10 outputs).
+
+    Args:
+        hidden: widths of the hidden layers, e.g. ``(32,)`` (2,410 parameters) or ``()``
+            for multinomial logistic regression.
+        data: a :class:`DigitsSplit` (default ``load_digits_split(seed=0)``).
+        activation: ``"relu"`` or ``"tanh"``.
+        batch_size: rows per minibatch (``None`` for full batches).
+        seed: seeds both the starting point :func:`init_params` and the minibatch order.
+        l2: L2 penalty :math:`l_2 \ge 0` on the weights (not the biases).
+
+    Example:
+        >>> from learnlr import optimizers, run
+        >>> net = mlp_problem(hidden=(32,), seed=0)
+        >>> net.dim, net.n, net.batches_per_epoch
+        (2410, 1077, 17)
+        >>> tr = run(net, optimizers.adam(lr=0.01), steps=3 * net.batches_per_epoch,
+        ...          record_every=net.batches_per_epoch)
+        >>> bool(tr.loss[-1] < tr.loss[0] / 4), float(net.accuracy(tr.x_final)) > 0.85
+        (True, True)
+    """
+    name = "mlp_problem"
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__"):
+        raise TypeError(f"{name}: hidden must be a tuple of layer widths, got {hidden!r}")
+    hidden = [check_int(name, f"hidden[{i}]", h, 1) for i, h in enumerate(hidden)]
+    data = load_digits_split() if data is None else data
+    if not isinstance(data, DigitsSplit):
+        raise TypeError(f"{name}: data must be a DigitsSplit (load_digits_split()), got {data!r}")
+    activation = check_choice(name, "activation", activation, ACTIVATIONS)
+    seed = check_int(name, "seed", seed, 0)
+    l2 = check_nonnegative(name, "l2", l2)
+    n_in = data.X_train.shape[1]
+    n_out = int(max(data.y_train.max(), data.y_val.max(), data.y_test.max())) + 1
+    sizes = [n_in, *hidden, n_out]
+    batch_size = _check_batch(name, batch_size, data.X_train.shape[0])
+
+    def sample_loss(w, Xb, yb):
+        return _loss(w, Xb, yb, sizes, activation, l2)
+
+    def sample_grad(w, Xb, yb):
+        return _grad(w, Xb, yb, sizes, activation, l2)
+
+    label = "mlp " + "-".join(str(s) for s in sizes) + f" {activation}"
+    prob = MLPProblem(
+        label,
+        data.X_train,
+        data.y_train,
+        sample_loss,
+        sample_grad,
+        batch_size,
+        seed,
+        x0=init_params(sizes, activation, seed),
+    )
+    prob.sizes, prob.activation, prob.l2, prob.data = sizes, activation, l2, data
+    return prob
+
+
+class TrainResult(NamedTuple):
+    """What :func:`train` measured, one entry per evaluation (the first before any update)."""
+
+    k: np.ndarray  # updates done at each evaluation: 0, every, 2 * every, ...
+    train_loss: np.ndarray  # full training loss (cross-entropy + penalty)
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    test_acc: np.ndarray
+    x_final: np.ndarray  # parameters after the last update
+    diverged_at: int | None  # the update after which training was stopped, if it was
+    status: str
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+
+def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None, max_loss=None):
+    r"""Train ``problem`` with ``opt`` for ``epochs`` passes, evaluating every ``every`` updates.
+
+    The updates are exactly those of :func:`learnlr.run` (update ``k`` uses the minibatch
+    ``problem.batch_grad(x, k)`` and the rate ``lr(k)``), so the final point is the same.
+    What differs is the bookkeeping: :func:`learnlr.run` evaluates the full training loss
+    after every update (a pass over the whole training set for each minibatch update) and
+    keeps every update's arrays; ``train`` evaluates training loss, validation loss,
+    validation accuracy and test accuracy only every ``every`` updates (default: once per
+    epoch, as deep-learning code does) and keeps nothing else.
+
+    Training stops as diverged when the parameters stop being finite (checked after every
+    update) or an evaluated training loss is not finite or exceeds ``max_loss`` (default
+    ``100 * max(1, f(x0))``).
+
+    Args:
+        problem: an :class:`MLPProblem`.
+        opt: an optimizer from :mod:`learnlr.optimizers`.
+        epochs: number of passes over the training set (>= 1); the number of updates is
+            ``epochs * problem.batches_per_epoch``.
+        every: updates between evaluations (default ``problem.batches_per_epoch``).
+        x0: starting point (default ``problem.x0``).
+        max_loss: divergence threshold on the training loss.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Example:
+        >>> from learnlr import optimizers
+        >>> net = mlp_problem(hidden=(32,), seed=0)
+        >>> res = train(net, optimizers.adam(lr=0.01), epochs=3)
+        >>> res.k.tolist(), res.status
+        ([0, 17, 34, 51], 'ran 51 steps')
+        >>> bool(res.test_acc[-1] > 0.85), bool(res.train_loss[-1] < res.train_loss[0] / 4)
+        (True, True)
+    """
+    name = "train"
+    if not isinstance(problem, MLPProblem):
+        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
+    if not isinstance(opt, Optimizer):
+        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    epochs = check_int(name, "epochs", epochs, 1)
+    steps = epochs * problem.batches_per_epoch
+    every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
+    x = problem.x0 if x0 is None else problem._check_w(name, check_vector(name, "x0", x0))
+    loss0 = problem.loss(x)
+    max_loss = (
+        100.0 * max(1.0, loss0) if max_loss is None else check_positive(name, "max_loss", max_loss)
+    )
+    n_eval = steps // every + 1 + (steps % every != 0)
+    k_rec = np.zeros(n_eval, dtype=np.int64)
+    rec = np.full((4, n_eval), np.nan)
+
+    d = problem.data
+
+    def evaluate(i, k, x, train_loss):
+        k_rec[i] = k
+        z_val = problem.logits(x, "val")  # one forward pass for the validation loss and accuracy
+        val_loss = cross_entropy(z_val, d.y_val)
+        if problem.l2:
+            val_loss += (
+                0.5 * problem.l2 * sum(float(np.sum(W * W)) for W, _ in problem.unflatten(x))
+            )
+        rec[:, i] = (train_loss, val_loss, accuracy(z_val, d.y_val), problem.accuracy(x, "test"))
+
+    evaluate(0, 0, x, loss0)
+    i, state, diverged_at = 1, opt.init(x), None
+    status = f"ran {steps} steps"
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            x, state, _ = opt.step(x, problem.batch_grad(x, k), state)
+            if not np.all(np.isfinite(x)):
+                diverged_at, status = k, f"diverged at step {k}: parameters are not finite"
+                break
+            if (k + 1) % every == 0 or k + 1 == steps:
+                loss = problem.loss(x)
+                if not np.isfinite(loss) or loss > max_loss:
+                    diverged_at = k
+                    status = (
+                        f"diverged at step {k}: loss {loss:.3g} exceeds max_loss {max_loss:.3g}"
+                    )
+                    if np.isfinite(loss):
+                        evaluate(i, k + 1, x, loss)
+                        i += 1
+                    break
+                evaluate(i, k + 1, x, loss)
+                i += 1
+    return TrainResult(
+        k_rec[:i], rec[0, :i], rec[1, :i], rec[2, :i], rec[3, :i], x.copy(), diverged_at, status
+    )
+
+
+def gradient_check(problem: MLPProblem, w=None, n_coords=30, h=1e-5, seed=0, rows=64):
+    r"""Compare backpropagation with central finite differences on a few coordinates.
+
+    For coordinates :math:`j` drawn from ``seed`` (always including the first and last):
+
+    .. math::
+        \tilde g_j = \frac{f(w + h e_j) - f(w - h e_j)}{2h}, \qquad
+        \text{error} = \frac{\lVert g - \tilde g \rVert}
+                            {\lVert g \rVert + \lVert \tilde g \rVert}
+
+    on the loss of the first ``rows`` training rows (:math:`g` the backpropagated gradient,
+    both restricted to the chosen coordinates). Central differences have a truncation error
+    :math:`O(h^2)` and a rounding error :math:`O(\epsilon_{mach}/h)`; with ``h = 1e-5`` a
+    correct backward pass gives a relative error near 1e-9, a wrong one near 1 (a ReLU
+    kink within ``h`` of a pre-activation can spoil a coordinate, rarely).
+
+    Returns:
+        ``(max_rel_error, coords, backprop, finite_diff)``.
+
+    Example:
+        >>> net = mlp_problem(hidden=(8,), activation="tanh", l2=0.1)
+        >>> err, *_ = gradient_check(net, n_coords=20)
+        >>> bool(err < 1e-8)
+        True
+    """
+    name = "gradient_check"
+    if not isinstance(problem, MLPProblem):
+        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
+    w = problem.x0 if w is None else problem._check_w(name, w)
+    n_coords = check_int(name, "n_coords", n_coords, 2)
+    h = check_positive(name, "h", h)
+    seed = check_int(name, "seed", seed, 0)
+    rows = check_int(name, "rows", rows, 1)
+    X, y = problem.X[:rows], problem.y[:rows]
+    rng = np.random.default_rng(seed)
+    middle = rng.choice(np.arange(1, problem.dim - 1), size=min(n_coords, problem.dim) - 2)
+    coords = np.unique(np.r_[0, middle, problem.dim - 1])
+    g = problem._sample_grad(w, X, y)[coords]
+    fd = np.empty(coords.size)
+    for i, j in enumerate(coords):
+        e = np.zeros_like(w)
+        e[j] = h
+        fd[i] = (problem._sample_loss(w + e, X, y) - problem._sample_loss(w - e, X, y)) / (2 * h)
+    rel = np.linalg.norm(g - fd) / max(np.linalg.norm(g) + np.linalg.norm(fd), 1e-300)
+    return float(rel), coords, g, fd

@@ -1,0 +1,99 @@
+"""Insert (or refresh) each chapter's kernel-free demo cell after its widget demo.
+
+The cell shows ``demo.to_html(grid)``: the chapter's main widget demo precomputed over a
+grid of control values, which the rendered book draws with JavaScript, without a kernel.
+Run after editing a chapter's demo, then re-execute the notebook (``make execute``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = "# Kernel-free version for the rendered book"
+
+# notebook stem -> (demo variable, grid expression or None for the demo's own grid)
+DEMOS = {
+    "01_gradient_update": (
+        "demo",
+        '{"lr": np.unique(np.r_[np.geomspace(0.005, 0.25, 46), 1.99 / bowl.L, 2.01 / bowl.L]),'
+        ' "steps": [60]}',
+    ),
+    "02_momentum": (
+        "demo",
+        '{"lr": np.geomspace(1e-3, 10**-0.5, 10), "momentum": np.linspace(0.0, 0.95, 8),'
+        ' "nesterov": ["no", "yes"]}',
+    ),
+    "03_adagrad": (
+        "demo",
+        '{"lr": np.geomspace(0.01, 10.0, 13), "initial_accumulator_value": [0.0, 1.0, 5.0, 20.0]}',
+    ),
+    "04_rmsprop_adadelta": (
+        "demo",
+        '{"lr": np.geomspace(1e-4, 0.1, 10), "alpha": [0.5, 0.9, 0.99, 0.999],'
+        ' "centered": ["no", "yes"]}',
+    ),
+    "05_adam": ("race", '{"scale": np.round(np.arange(-1.0, 1.01, 0.1), 2)}'),
+    "06_adam_relatives": (
+        "reddi_demo",
+        '{"C": [2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0], "beta2": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7,'
+        " 0.9]}",
+    ),
+    "07_schedules": ("gallery_demo", None),
+    "08_warmup_plateau": (
+        "warmup_demo",
+        '{"peak": np.round(10 ** np.arange(-3.2, -2.59, 0.05), 6),'
+        ' "warmup": np.arange(0, 1001, 100)}',
+    ),
+    "09_lr_finder": ("demo", '{"num_it": [20, 50, 100, 200, 300], "beta": [0.0, 0.9, 0.98]}'),
+    "10_real_network": ("demo", None),
+    "11_claims_lab": (
+        "demo",
+        '{"problem": list(sweeps), "tol": np.round(10 ** np.arange(0.0, 3.01, 0.1), 4)}',
+    ),
+}
+
+
+def cell_source(var: str, grid: str | None) -> str:
+    call = f"{var}.to_html()" if grid is None else f"{var}.to_html(grid={grid})"
+    return (
+        f"{MARK}: the demo above, precomputed over a grid of\n"
+        "# control values and drawn in the page by JavaScript (no Python needed). The output\n"
+        "# embeds PNG images whose bytes depend on the matplotlib version, so nbval ignores it.\n"
+        "from IPython.display import HTML\n\n"
+        f"HTML({call})"
+    )
+
+
+def main() -> int:
+    for stem, (var, grid) in DEMOS.items():
+        path = ROOT / "notebooks" / f"{stem}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        cells = nb.cells
+        existing = [i for i, c in enumerate(cells) if c.cell_type == "code" and MARK in c.source]
+        source = cell_source(var, grid)
+        if existing:
+            cells[existing[0]].source = source
+        else:
+            widget = [
+                i
+                for i, c in enumerate(cells)
+                if c.cell_type == "code" and f"{var}.widget()" in c.source
+            ]
+            if not widget:
+                print(f"{stem}: no cell calls {var}.widget()", file=sys.stderr)
+                return 1
+            cell = nbformat.v4.new_code_cell(source)
+            cell.metadata["tags"] = ["nbval-ignore-output", "remove-input"]
+            # after the widget cell and the static figure that follows it
+            cells.insert(widget[0] + 2, cell)
+        nbformat.write(nb, path)
+        print(f"{stem}: kernel-free demo of {var}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Tests of learnlr.claims: verdict rules, good ranges, tuned runs, Wilson et al.'s problem.
+
+Expected values are derived by hand (written next to the numbers) or from closed forms of
+gradient descent on quadratics, never copied from the code's output.
+"""
+
+import numpy as np
+import pytest
+
+from learnlr import claims, optimizers, problems, run
+
+STEPS = claims.Rule(lower_is_better=True, scale="ratio", margin=1.5)
+ACC = claims.Rule(lower_is_better=False, scale="difference", margin=0.02, unit=" accuracy")
+
+
+# ---- compare and verdict ----------------------------------------------------------------
+def test_compare_picks_the_best_of_each_family_ratio():
+    res = {"sgd": 300.0, "momentum": 120.0, "adagrad": 90.0, "adam": 60.0}
+    c = claims.compare("bowl", res, ["adagrad", "adam"], STEPS)
+    assert (c.adaptive_name, c.adaptive, c.baseline_name, c.baseline) == (
+        "adam",
+        60,
+        "momentum",
+        120,
+    )
+    assert c.advantage == pytest.approx(2.0) and c.outcome == "for"
+    assert claims.compare("b", {"sgd": 100.0, "adam": 80.0}, ["adam"], STEPS).outcome == "tie"
+    assert claims.compare("b", {"sgd": 100.0, "adam": 150.0}, ["adam"], STEPS).outcome == "against"
+    # exactly at the margin counts: 1.5 is "a factor of 1.5"
+    assert claims.compare("b", {"sgd": 150.0, "adam": 100.0}, ["adam"], STEPS).outcome == "for"
+
+
+def test_compare_difference_and_direction():
+    c = claims.compare("mlp", {"sgd": 0.95, "adam": 0.98}, ["adam"], ACC)
+    assert c.advantage == pytest.approx(0.03) and c.outcome == "for"
+    c = claims.compare("mlp", {"sgd": 0.95, "adam": 0.94}, ["adam"], ACC)
+    assert c.advantage == pytest.approx(-0.01) and c.outcome == "tie"
+    c = claims.compare("wil", {"sgd": 1.0, "adam": 0.6}, ["adam"], ACC)
+    assert c.outcome == "against"
+    # a difference exactly at the margin is not "more than" the margin
+    margin = claims.Rule(False, "difference", 1.0)
+    assert claims.compare("w", {"sgd": 1.0, "adam": 2.0}, ["adam"], margin).outcome == "tie"
+
+
+def test_compare_with_never_and_not_measured():
+    inf, nan = float("inf"), float("nan")
+    assert claims.compare("a", {"sgd": inf, "adam": 10.0}, ["adam"], STEPS).outcome == "for"
+    assert claims.compare("a", {"sgd": 10.0, "adam": inf}, ["adam"], STEPS).outcome == "against"
+    c = claims.compare("a", {"sgd": inf, "adam": inf}, ["adam"], STEPS)
+    assert (c.advantage, c.outcome) == (1.0, "tie")
+    c = claims.compare("a", {"sgd": nan, "momentum": 50.0, "adam": 10.0}, ["adam"], STEPS)
+    assert c.baseline_name == "momentum"
+
+
+def test_in_margins():
+    at = claims.compare("a", {"sgd": 150.0, "adam": 100.0}, ["adam"], STEPS)
+    assert at.in_margins == pytest.approx(1.0)
+    half = claims.compare("a", {"sgd": 0.95, "adam": 0.94}, ["adam"], ACC)
+    assert half.in_margins == pytest.approx(-0.5)
+    never = claims.compare("a", {"sgd": float("inf"), "adam": 1.0}, ["adam"], STEPS)
+    assert never.in_margins == np.inf
+
+
+def test_compare_validation():
+    with pytest.raises(ValueError, match="adaptive methods \\['adam'\\] have no result"):
+        claims.compare("a", {"sgd": 1.0}, ["adam"], STEPS)
+    with pytest.raises(ValueError, match="a ratio rule needs margin > 1"):
+        claims.compare("a", {"sgd": 1.0, "adam": 1.0}, ["adam"], claims.Rule(True, "ratio", 0.5))
+    with pytest.raises(ValueError, match="rule.scale must be one of"):
+        claims.compare("a", {"sgd": 1.0, "adam": 1.0}, ["adam"], claims.Rule(True, "log", 2.0))
+    with pytest.raises(TypeError, match="rule must be a claims.Rule"):
+        claims.compare("a", {"sgd": 1.0, "adam": 1.0}, ["adam"], (True, "ratio", 2.0))
+    with pytest.raises(ValueError, match="no measured value"):
+        claims.compare("a", {"sgd": float("nan"), "adam": 1.0}, ["adam"], STEPS)
+    with pytest.raises(TypeError, match="must be a number"):
+        claims.compare("a", {"sgd": "fast", "adam": 1.0}, ["adam"], STEPS)
+
+
+def test_verdict_rule_and_what_it_depends_on():
+    def cmp(cond, sgd, adam):
+        return claims.compare(cond, {"sgd": sgd, "adam": adam}, ["adam"], STEPS)
+
+    assert claims.verdict("c", [cmp("a", 10.0, 1.0), cmp("b", 9.0, 3.0)]).verdict == "supported"
+    assert claims.verdict("c", [cmp("a", 1.0, 1.0), cmp("b", 1.0, 3.0)]).verdict == "refuted"
+    v = claims.verdict("c", [cmp("a", 10.0, 1.0), cmp("b", 3.0, 3.0), cmp("z", 1.0, 3.0)])
+    assert v.verdict == "depends"
+    assert v.depends_on == "ahead on a; level on b; behind on z"
+    assert (v.count("for"), v.count("tie"), v.count("against")) == (1, 1, 1)
+    assert v.key_number == "advantage x0.33 to x10"
+    assert str(v).startswith("c: DEPENDS (1 for, 1 tie, 1 against")
+    with pytest.raises(TypeError, match="non-empty list of Comparison"):
+        claims.verdict("c", [])
+
+
+# ---- good ranges and sweeps -----------------------------------------------------------------
+def test_good_range_by_hand():
+    lrs = 10.0 ** np.arange(-3.0, 1.01, 0.5)  # 9 rates, half a decade apart
+    final = np.array([9.0, 4.0, 1.5, 1.0, 1.2, 3.0, 50.0, np.inf, np.inf])
+    g = claims.good_range(lrs, final, 2.0)  # good: 1.5, 1.0, 1.2 -> indices 2..4
+    assert (g.best, g.width) == (3, 1.0)
+    assert g.lo == pytest.approx(1e-2) and g.hi == pytest.approx(0.1)
+    assert claims.good_range(lrs, final, 1.0).width == 0.0  # only the best
+    assert claims.good_range(lrs, final, 100.0).width == 3.0  # 9.0 .. 50.0, not the inf
+    # a good rate cut off from the best by a bad one does not count
+    island = np.array([1.8, 5.0, 3.0, 1.0, 1.9, 2.0, 8.0, np.inf, np.inf])
+    g = claims.good_range(lrs, island, 2.0)
+    assert g.width == 1.0 and g.good[0]
+
+
+def test_good_range_validation():
+    with pytest.raises(ValueError, match="positive and increasing"):
+        claims.good_range([1.0, 0.1], [1.0, 2.0])
+    with pytest.raises(ValueError, match="every run diverged"):
+        claims.good_range([0.1, 1.0], [np.inf, np.nan])
+    with pytest.raises(ValueError, match="tol must be >= 1"):
+        claims.good_range([0.1, 1.0], [1.0, 2.0], tol=0.5)
+    with pytest.raises(ValueError, match="use excess losses"):
+        claims.good_range([0.1, 1.0], [-1.0, 2.0])
+    with pytest.raises(ValueError, match="same length"):
+        claims.good_range([0.1, 1.0], [1.0])
+
+
+def test_first_below():
+    assert claims.first_below([0, 17, 34], [2.3, 0.5, 0.05], 0.1) == 34
+    assert claims.first_below([0, 17, 34], [2.3, 0.5, 0.2], 0.1) is None
+    with pytest.raises(ValueError, match="differ in shape"):
+        claims.first_below([0, 1], [1.0], 0.5)
+
+
+def test_final_losses_match_the_closed_form():
+    # gradient descent on f = a x^2 / 2 from x0: f_k = f_0 (1 - lr a)^(2k)
+    a, x0, k = 2.0, 1.5, 7
+    prob = problems.quadratic1d(a=a, x0=x0)
+    lrs = np.array([0.1, 0.3, 0.9, 1.2])
+    out = claims.final_losses(prob, optimizers.gd, lrs, k)
+    f0 = a * x0**2 / 2
+    expected = f0 * (1 - lrs * a) ** (2 * k)
+    expected[-1] = np.inf if f0 * (1 - 1.2 * a) ** (2 * k) > 1e8 * f0 else expected[-1]
+    np.testing.assert_allclose(out[:3], expected[:3], rtol=1e-12)
+    assert out[3] == pytest.approx(f0 * 1.4 ** (2 * k))  # |1 - lr a| = 1.4: growing, not yet 1e8x
+    assert claims.final_losses(prob, optimizers.gd, [5.0], 40)[0] == np.inf  # factor 9: diverged
+
+
+def test_fastest_rate_matches_the_closed_form():
+    # f_k / f_0 = (1 - lr a)^(2k) <= tol  <=>  k >= log(tol) / (2 log|1 - lr a|)
+    a = 1.0
+    prob = problems.quadratic1d(a=a, x0=2.0)
+    lrs = np.array([0.1, 0.5, 0.8, 2.5])
+    tol = 1e-6
+    target = tol * prob.loss(prob.x0)
+    res = claims.fastest_rate(prob, optimizers.gd, lrs, target, 500)
+    k = {lr: int(np.ceil(np.log(tol) / (2 * np.log(abs(1 - lr * a))))) for lr in (0.5, 0.8)}
+    assert res.lr == 0.8 and res.steps == k[0.8]  # |1 - 0.8| = 0.2 beats 0.5
+    assert res.steps_per_lr[3] == np.inf  # diverges
+    assert res.steps_per_lr[0] == np.inf  # 0.1 would need 66 steps, more than the best
+    none = claims.fastest_rate(prob, optimizers.gd, [1e-4], target, 50)
+    assert none.lr is None and none.steps is None
+    with pytest.raises(TypeError, match="known f_min"):
+        claims.fastest_rate(problems.logistic_regression(), optimizers.gd, [0.1], 1e-3, 10)
+
+
+# ---- problems -------------------------------------------------------------------------------
+def test_multi_start_quadratic_runs_independent_copies():
+    kappa, angle = 50.0, 0.3
+    multi = claims.multi_start_quadratic(kappa=kappa, angle=angle, n_starts=3, radius=2.0, seed=4)
+    assert multi.dim == 6 and multi.f_min == 0.0
+    np.testing.assert_allclose(np.linalg.eigvalsh(multi.A), [1, 1, 1, kappa, kappa, kappa])
+    starts = multi.x0.reshape(3, 2)
+    np.testing.assert_allclose(np.linalg.norm(starts, axis=1), 2.0)
+    tr = run(multi, optimizers.adam(lr=0.05), 40)
+    total = 0.0
+    for j, start in enumerate(starts):
+        single = problems.quadratic2d(kappa=kappa, angle=angle, x0=start)
+        one = run(single, optimizers.adam(lr=0.05), 40)
+        np.testing.assert_allclose(tr.x_final[2 * j : 2 * j + 2], one.x_final, rtol=1e-12)
+        total += one.loss_final
+    assert tr.loss_final == pytest.approx(total, rel=1e-12)
+    with pytest.raises(ValueError, match="kappa must be >= 1"):
+        claims.multi_start_quadratic(kappa=0.5)
+
+
+def test_wilson_features_by_hand():
+    prob = claims.wilson_problem(n=8, p=0.6, n_test=50, seed=1)
+    X, y = prob.X, prob.y
+    assert X.shape == (8, 3 + 5 * 8) and prob.f_min == 0.0
+    np.testing.assert_array_equal(X[:, 0], y)
+    np.testing.assert_array_equal(X[:, 1:3], 1.0)
+    own = X[:, 3:]
+    np.testing.assert_array_equal(own.sum(axis=1), np.where(y > 0, 1, 5))  # 1 or 5 own features
+    assert (own.sum(axis=0) <= 1).all()  # no two samples share one
+    for i in range(8):
+        assert own[i, 5 * i] == 1.0  # sample i's features start at column 4 + 5(i - 1)
+    np.testing.assert_array_equal(prob.X_test[:, 0], prob.y_test)
+    assert not prob.X_test[:, 3:].any()  # test samples' own features lie outside these columns
+
+
+def test_wilson_solutions_and_their_test_errors():
+    prob = claims.wilson_problem(n=40, p=0.6, n_test=500, seed=2)
+    assert prob.y.sum() > 0  # more positive labels, as the construction needs
+    u = np.sign(prob.X.T @ prob.y)
+    np.testing.assert_allclose(prob.X @ u, 4 * prob.y)
+    assert prob.test_error(u / 4) == pytest.approx(np.mean(prob.y_test < 0))
+    assert prob.train_error(u / 4) == 0.0
+    w_dagger = claims.min_norm_solution(prob.X, prob.y)
+    np.testing.assert_allclose(prob.X @ w_dagger, prob.y, atol=1e-12)
+    assert prob.test_error(w_dagger) == 0.0
+    # gradient descent from 0 converges to the minimum-norm solution ...
+    gd = run(prob, optimizers.gd(lr=0.5), 600, record_every=600)
+    np.testing.assert_allclose(gd.x_final, w_dagger, atol=1e-8)
+    # ... Adam stays on the sign vector from its first step
+    adam = run(prob, optimizers.adam(lr=0.01), 300, record_every=50)
+    for w in adam.x[1:]:
+        assert w @ u / (np.linalg.norm(w) * np.linalg.norm(u)) == pytest.approx(1.0, abs=1e-9)
+    assert prob.test_error(adam.x_final) == pytest.approx(np.mean(prob.y_test < 0))
+    errors = prob.test_error(adam.x)
+    assert errors.shape == (len(adam.x),)
+
+
+def test_wilson_validation():
+    with pytest.raises(ValueError, match=r"p must be in \(0, 1\)"):
+        claims.wilson_problem(p=1.0)
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        claims.wilson_problem(n=1)
+    with pytest.raises(ValueError, match="w must end in"):
+        claims.wilson_problem(n=4, seed=1).test_error(np.zeros(3))
+
+
+def test_min_norm_solution_is_in_the_row_space():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((3, 8)), rng.standard_normal(3)
+    w = claims.min_norm_solution(X, y)
+    np.testing.assert_allclose(w, X.T @ np.linalg.solve(X @ X.T, y))
+    null = np.linalg.svd(X)[2][3:]  # rows spanning the null space of X
+    np.testing.assert_allclose(null @ w, 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="need X of shape"):
+        claims.min_norm_solution(X, y[:2])
+
+
+def test_logistic_minimizer():
+    prob = problems.sparse_logistic_regression(l2=1e-2, seed=1)
+    w = claims.logistic_minimizer(prob, l2=1e-2)
+    assert np.linalg.norm(prob.grad(w)) < 1e-10
+    # a minimiser: no point nearby is lower
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        assert prob.loss(w + 1e-3 * rng.standard_normal(w.size)) > prob.loss(w)
+    with pytest.raises(ValueError, match="is l2=0.5 the problem's penalty"):
+        claims.logistic_minimizer(prob, l2=0.5)
