@@ -2,7 +2,8 @@
 
 The cell shows ``demo.to_html(grid)``: the chapter's main widget demo precomputed over a
 grid of control values, which the rendered book draws with JavaScript, without a kernel.
-Run after editing a chapter's demo, then re-execute the notebook (``make execute``).
+Run after editing a chapter's demo, then `ruff format notebooks` and re-execute the
+notebook (``make execute``).
 """
 
 from __future__ import annotations
