@@ -605,11 +605,12 @@ def run_notebook(nb, *, timeout: float = DEFAULT_TIMEOUT, cwd=None) -> NotebookR
             nb.cells[index] = cell  # nbclient puts the executed probe into the notebook
         if was_interrupted():
             return False
-        for output in probe.outputs:
-            for line in output.get("text", "").splitlines():
-                if line.startswith(RESULTS_TAG + " "):
-                    for ex, passed, message in json.loads(line[len(RESULTS_TAG) + 1 :]):
-                        results.append((index, checks.CheckResult(ex, passed, message)))
+        # a long line may arrive split over several stream messages: join them first
+        text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
+        for line in text.splitlines():
+            if line.startswith(RESULTS_TAG + " "):
+                for ex, passed, message in json.loads(line[len(RESULTS_TAG) + 1 :]):
+                    results.append((index, checks.CheckResult(ex, passed, message)))
         return True
 
     code_cells = [

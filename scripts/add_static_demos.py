@@ -2,8 +2,9 @@
 
 The cell shows ``demo.to_html(grid)``: the chapter's main widget demo precomputed over a
 grid of control values, which the rendered book draws with JavaScript, without a kernel.
-Run after editing a chapter's demo, then `ruff format notebooks` and re-execute the
-notebook (``make execute``).
+Adds the cell where it is missing (``--refresh`` also rewrites existing ones). Run after
+editing a chapter's demo, then `ruff format notebooks` and re-execute the notebook
+(``make execute``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ DEMOS = {
     ),
     "09_lr_finder": ("demo", '{"num_it": [20, 50, 100, 200, 300], "beta": [0.0, 0.9, 0.98]}'),
     "10_real_network": ("demo", None),
+    "12_beyond_adam": ("race", '{"scale": np.round(np.arange(-1.0, 1.01, 0.1), 2)}'),
     "11_claims_lab": (
         "demo",
         '{"problem": list(sweeps), "tol": np.round(10 ** np.arange(0.0, 3.01, 0.1), 4)}',
@@ -77,6 +79,8 @@ def main() -> int:
         existing = [i for i, c in enumerate(cells) if c.cell_type == "code" and MARK in c.source]
         source = cell_source(var, grid)
         if existing:
+            if "--refresh" not in sys.argv:
+                continue
             cells[existing[0]].source = source
         else:
             widget = [
