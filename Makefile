@@ -98,3 +98,29 @@ student: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [GRADES=grades] [TIMEOUT=60]"; exit 2; }
 	$(BIN)/python -m learnlr.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT)
+
+# The rendered book and the readers' environments, checked (what CI runs after `make book`):
+#   make check-book      build the book, then open every page of _toc.yml in headless Chromium
+#                        (scripts/check_book.py): console errors, figures, math, links, launch
+#                        buttons, sidebar, the kernel-free demos; screenshots and report.json in
+#                        _build/screenshots/. Installs Debian's chromium first if it is missing
+#                        (apt-get, as root); never downloads a browser of its own.
+#   make check-widgets7  widget tests + chapter 1 (nbval) with ipywidgets 7.7, Colab's version,
+#                        in _build/envs/ipywidgets7
+#   make check-binder    a fresh environment from requirements.txt alone (Binder's) runs
+#                        chapter 1, in _build/envs/binder; NOTEBOOKS_BINDER="..." for others
+.PHONY: check-book check-widgets7 check-binder chromium
+CHROMIUM ?= /usr/bin/chromium
+NOTEBOOKS_BINDER ?= notebooks/01_gradient_update.ipynb
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+
+check-book: book chromium
+	$(BIN)/python scripts/check_book.py --chromium $(CHROMIUM)
+
+check-widgets7:
+	PYTHON=$(PYTHON) scripts/check_ipywidgets7.sh
+
+check-binder:
+	PYTHON=$(PYTHON) scripts/check_binder.sh $(NOTEBOOKS_BINDER)

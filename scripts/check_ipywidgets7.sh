@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Colab's widgets, checked: the widget tests and chapter 1 (with nbval) in a separate
+# environment with ipywidgets 7.7.x, the version Colab ships (.venv has ipywidgets 8).
+#
+#   scripts/check_ipywidgets7.sh
+#
+# The environment (_build/envs/ipywidgets7, not committed) holds the package from this
+# repository, ipywidgets==7.7.*, and pytest + nbval to run the tests. PYTHON picks the
+# interpreter.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+ENV=_build/envs/ipywidgets7
+
+t0=$(date +%s)
+rm -rf "$ENV"
+"$PYTHON" -m venv "$ENV"
+"$ENV/bin/python" -m pip install -qq --upgrade pip
+"$ENV/bin/python" -m pip install -qq . "ipywidgets==7.7.*" pytest nbval ipykernel
+t1=$(date +%s)
+echo "ipywidgets 7: environment in $((t1 - t0)) s:"
+"$ENV/bin/python" -m pip list --format=freeze 2>/dev/null |
+    grep -i -E '^(learnlr|ipywidgets|widgetsnbextension|jupyterlab.widgets|ipykernel|numpy|matplotlib)==' |
+    sed 's/^/  /'
+"$ENV/bin/python" -c 'import ipywidgets, sys; v = ipywidgets.__version__
+sys.exit(0 if v.startswith("7.7.") else f"expected ipywidgets 7.7.x, got {v}")'
+
+# pyproject.toml's pytest options apply (nbval with the stored outputs of chapter 1, run
+# in this environment's kernel). -p no:cacheprovider: nothing written to the repository.
+"$ENV/bin/python" -m pytest -p no:cacheprovider -q \
+    tests/test_widgets.py notebooks/01_gradient_update.ipynb
+echo "ipywidgets 7: all done in $(($(date +%s) - t0)) s"
