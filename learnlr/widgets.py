@@ -479,7 +479,7 @@ def _artist_style(artist, dpi, height):
     }
 
 
-_HTML_TEMPLATE = """<div class="learnlr-demo" id="{uid}" style="max-width:{width}px">
+_HTML_TEMPLATE = """<div class="learnlr-demo" id="{uid}" style="max-width:100%;overflow-x:auto">
 <div class="learnlr-demo-controls" style="display:flex;flex-wrap:wrap;gap:0.3em 1.2em;
 margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
 <div style="position:relative;width:{width}px;height:{height}px">
