@@ -43,7 +43,16 @@ import numpy as np
 from learnlr._checks import check_int, check_interval, check_positive, check_vector
 from learnlr.problems import Problem
 
-__all__ = ["lr_find", "FinderResult", "SUGGESTIONS", "minimum", "steep", "valley", "slide"]
+__all__ = [
+    "lr_find",
+    "sweep_rates",
+    "FinderResult",
+    "SUGGESTIONS",
+    "minimum",
+    "steep",
+    "valley",
+    "slide",
+]
 
 
 class FinderResult(NamedTuple):
@@ -123,6 +132,37 @@ SUGGESTIONS: dict[str, Callable] = {
 }
 
 
+def sweep_rates(start_lr: float, end_lr: float, num_it: int) -> np.ndarray:
+    r"""The finder's rates: ``num_it`` values growing geometrically from ``start_lr`` to ``end_lr``.
+
+    .. math::
+        \eta_k = \eta_{start}\,(\eta_{end}/\eta_{start})^{k/(n-1)}, \qquad k = 0, \dots, n-1
+
+    so each rate is the previous one times :math:`(\eta_{end}/\eta_{start})^{1/(n-1)}`.
+
+    Args:
+        start_lr, end_lr: first and last rate, ``0 < start_lr < end_lr``.
+        num_it: number of rates ``n`` (>= 2).
+
+    Example:
+        >>> sweep_rates(1e-3, 1.0, 4)
+        array([0.001, 0.01 , 0.1  , 1.   ])
+
+    fast.ai's ``LRFinder`` uses the exponent :math:`k/n` instead, so its last rate is
+    :math:`\eta_{end}(\eta_{start}/\eta_{end})^{1/n}`, just short of ``end_lr``.
+    """
+    name = "sweep_rates"
+    start_lr = check_positive(name, "start_lr", start_lr)
+    end_lr = check_positive(name, "end_lr", end_lr)
+    if end_lr <= start_lr:
+        raise ValueError(
+            f"{name}: end_lr must be > start_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}"
+        )
+    num_it = check_int(name, "num_it", num_it, 2)
+    k = np.arange(num_it)
+    return start_lr * (end_lr / start_lr) ** (k / (num_it - 1))
+
+
 def lr_find(
     problem: Problem,
     opt: Callable,
@@ -182,12 +222,8 @@ def lr_find(
     if x.shape != (problem.dim,):
         raise ValueError(f"{name}: x0 must have shape ({problem.dim},), got {x.shape}")
 
-    ratio = end_lr / start_lr
-
-    def sweep(k):
-        return start_lr * ratio ** (np.asarray(k) / (num_it - 1))
-
-    optimizer = opt(lr=sweep)
+    rates = sweep_rates(start_lr, end_lr, num_it)
+    optimizer = opt(lr=lambda k: rates[k])
     state = optimizer.init(x)
     lrs, losses, smoothed = np.zeros(num_it), np.zeros(num_it), np.zeros(num_it)
     avg, best = 0.0, np.inf
@@ -198,7 +234,7 @@ def lr_find(
             loss = problem.batch_loss(x, k) if problem.stochastic else problem.loss(x)
             avg = beta * avg + (1 - beta) * loss
             smooth = avg / (1 - beta ** (k + 1))
-            lrs[k], losses[k], smoothed[k] = sweep(k), loss, smooth
+            lrs[k], losses[k], smoothed[k] = rates[k], loss, smooth
             n = k + 1
             if not np.isfinite(smooth) or smooth - best > (stop_factor - 1) * abs(best):
                 stopped = True

@@ -24,7 +24,7 @@ import numpy as np
 
 from learnlr._base import Optimizer
 from learnlr._checks import check_int, check_interval, check_positive, check_vector
-from learnlr.finder import FinderResult, _trim
+from learnlr.finder import FinderResult, _trim, sweep_rates
 from learnlr.problems import Problem
 
 __all__ = [
@@ -40,37 +40,6 @@ __all__ = [
     "smoothing_mistakes",
     "steep_mistakes",
 ]
-
-
-def sweep_rates(start_lr: float, end_lr: float, num_it: int) -> np.ndarray:
-    r"""The finder's rates: ``num_it`` values growing geometrically from ``start_lr`` to ``end_lr``.
-
-    .. math::
-        \eta_k = \eta_{start}\,(\eta_{end}/\eta_{start})^{k/(n-1)}, \qquad k = 0, \dots, n-1
-
-    so each rate is the previous one times :math:`(\eta_{end}/\eta_{start})^{1/(n-1)}`.
-
-    Args:
-        start_lr, end_lr: first and last rate, ``0 < start_lr < end_lr``.
-        num_it: number of rates ``n`` (>= 2).
-
-    Example:
-        >>> sweep_rates(1e-3, 1.0, 4)
-        array([0.001, 0.01 , 0.1  , 1.   ])
-
-    fast.ai's ``LRFinder`` uses the exponent :math:`k/n` instead, so its last rate is
-    :math:`\eta_{end}(\eta_{start}/\eta_{end})^{1/n}`, just short of ``end_lr``.
-    """
-    name = "sweep_rates"
-    start_lr = check_positive(name, "start_lr", start_lr)
-    end_lr = check_positive(name, "end_lr", end_lr)
-    if end_lr <= start_lr:
-        raise ValueError(
-            f"{name}: end_lr must be > start_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}"
-        )
-    num_it = check_int(name, "num_it", num_it, 2)
-    k = np.arange(num_it)
-    return start_lr * (end_lr / start_lr) ** (k / (num_it - 1))
 
 
 def smooth_losses(losses, beta: float = 0.98) -> np.ndarray:
