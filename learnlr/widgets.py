@@ -168,8 +168,10 @@ class Demo:
 
         Artists listed in ``handles["animated"]`` are redrawn over a cached background
         (blitting); everything else is drawn once. ``update`` returns ``True`` when the
-        whole background must be redrawn, or a list of the axes whose limits changed
-        (only those are redrawn into the background), or nothing.
+        whole background must be redrawn, or a list of the axes whose limits changed, or
+        nothing. The static part of the figure then depends only on the axes' limits, so
+        backgrounds are kept per set of limits: a slider dragged back over ranges it has
+        already shown costs no redraw at all.
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from PIL import Image
@@ -186,18 +188,17 @@ class Demo:
             canvas.draw()
         else:
             if self._background is None:
-                for a in animated:
-                    a.set_animated(True)
-                canvas.draw()
+                self._backgrounds = {}  # the layout or resolution may change: start afresh
+                self._draw_background(canvas, animated)
                 fig.set_layout_engine("none")  # keep the layout found by the first draw
-                self._background = canvas.copy_from_bbox(fig.bbox)
+            elif self._stale_axes:
                 self._stale_axes.clear()
-                for a in animated:
-                    a.set_animated(False)
-            else:
-                canvas.restore_region(self._background)
-                if self._stale_axes:
-                    self._redraw_axes(canvas, animated)
+                limits = self._limits()
+                if limits in self._backgrounds:
+                    self._background = self._backgrounds[limits]
+                else:
+                    self._draw_background(canvas, animated)
+            canvas.restore_region(self._background)
             renderer = canvas.get_renderer()
             for a in animated:
                 a.draw(renderer)
@@ -207,30 +208,24 @@ class Demo:
         )
         return buf.getvalue()
 
-    def _redraw_axes(self, canvas, animated):
-        """Redraw only the stale axes (ticks and labels included) into the background."""
-        from matplotlib.patches import Rectangle
+    def _limits(self):
+        return tuple(
+            (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale())
+            for ax in self._fig.axes
+        )
 
-        fig, renderer = self._fig, canvas.get_renderer()
+    def _draw_background(self, canvas, animated):
+        """Draw everything but the animated artists, and keep it for these axes limits."""
         for a in animated:
             a.set_animated(True)
-        for ax in self._stale_axes:
-            box = ax.get_tightbbox(renderer).padded(2).transformed(fig.transFigure.inverted())
-            blank = Rectangle(
-                (box.x0, box.y0),
-                box.width,
-                box.height,
-                transform=fig.transFigure,
-                facecolor=fig.get_facecolor(),
-                edgecolor="none",
-            )
-            blank.set_figure(fig)
-            blank.draw(renderer)
-            ax.draw(renderer)
+        canvas.draw()
         for a in animated:
             a.set_animated(False)
-        self._background = canvas.copy_from_bbox(fig.bbox)
+        self._background = canvas.copy_from_bbox(self._fig.bbox)
         self._stale_axes.clear()
+        if len(self._backgrounds) >= 16:  # about 1 MB each at 72 dpi
+            self._backgrounds.pop(next(iter(self._backgrounds)))
+        self._backgrounds[self._limits()] = self._background
 
     def time_update(self, repeats=5, **values) -> float:
         """Median seconds for one control change: recompute, redraw and render to PNG."""
@@ -575,16 +570,18 @@ def _status_text(tr, problem):
 
 
 def set_log_limits(ax, lo, hi, xmax, widen_only=False) -> bool:
-    """Keep a log y-range that holds ``[lo, hi]``, and the x-range ``[0, xmax]``.
+    """Keep a log y-range that holds ``[lo, hi]``, and an x-range ``[0, nice_ceiling(xmax)]``.
 
     The y-range only changes when the data leave it or fill less than a thousandth of it;
-    it is then set a decade wider than needed on each side, rounded to whole decades. So
-    while a slider moves, the axes (and the demo's cached background) rarely need a
-    redraw. With ``widen_only`` the range never shrinks (for data that swing over many
-    decades). Returns True when the limits changed.
+    it is then set a decade wider than needed on each side, rounded to whole decades. The
+    x-range ends at :func:`nice_ceiling` of ``xmax`` (10, 20, 30, 50, 100, ...). So while
+    a slider moves, the axes (and the demo's cached background) rarely need a redraw.
+    With ``widen_only`` the range never shrinks (for data that swing over many decades).
+    Returns True when the limits changed.
     """
     lo, hi = max(float(lo), 1e-300), max(float(hi), 1e-300)
     y0, y1 = ax.get_ylim()
+    xmax = nice_ceiling(xmax)
     x_same = np.isclose(ax.get_xlim()[1], xmax)
     inside = y0 > 0 and y0 <= lo and hi <= y1
     fits = inside and (widen_only or (y1 / y0) <= 1e5 * max(hi / lo, 10.0))
@@ -596,6 +593,19 @@ def set_log_limits(ax, lo, hi, xmax, widen_only=False) -> bool:
         ax.set_ylim(10.0 ** (np.floor(np.log10(lo)) - 1), 10.0 ** (np.ceil(np.log10(hi)) + 1))
     ax.set_xlim(0, xmax)
     return True
+
+
+def nice_ceiling(n) -> float:
+    """The smallest of 1, 2, 3, 5, 10, 20, 30, 50, ... that is at least ``n`` (n > 0).
+
+    A steps slider dragged from 10 to 500 in steps of 10 then shows 8 different x-ranges,
+    not 50, and the data still fill more than half of the axis.
+    """
+    n = float(n)
+    if n <= 1:
+        return 1.0
+    decade = 10.0 ** np.floor(np.log10(n))
+    return float(next(m * decade for m in (1, 2, 3, 5, 10) if m * decade >= n * (1 - 1e-12)))
 
 
 def _title(ax, fontsize=10):

@@ -144,3 +144,45 @@ def test_ipywidgets_version_is_supported():
     # pyproject.toml allows ipywidgets >= 7.6; these tests run with 8 and (make
     # check-widgets7) with 7.7.
     assert IPYWIDGETS_MAJOR in (7, 8)
+
+
+def _pixels(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_blitted_frames_equal_a_full_redraw(name):
+    # A drag that changes the axes' limits (steps moves the x-range), goes back to ranges
+    # already shown (their backgrounds come from the cache) and moves every control.
+    blitted, reference = DEMOS[name](), DEMOS[name]()
+    blitted.render_png()
+    reference.render_png()  # the same first layout, which both then keep
+    moves = [{"steps": s} for s in (10, 200, 40, 10, 200)]
+    moves += [{key: spec.grid()[0]} for key, spec in blitted.controls.items()]
+    moves += [{key: spec.grid()[-1], "steps": 90} for key, spec in blitted.controls.items()]
+    for values in moves:
+        blitted.update(**values)
+        fast = _pixels(blitted.render_png())
+        reference.update(**values)
+        reference._background = None  # draw everything from scratch
+        slow = _pixels(reference.render_png())
+        np.testing.assert_array_equal(fast, slow, err_msg=f"{name} after {values}")
+
+
+def test_a_range_shown_before_is_not_drawn_again():
+    demo = _lr_demo()  # its y-range is fixed: only the steps slider moves the axes
+    demo.update()  # the defaults, as the live widget starts: steps = 30
+    demo.render_png()  # the x-axis ends at 30
+    draws = []
+    draw_background = demo._draw_background
+    demo._draw_background = lambda *args: (draws.append(1), draw_background(*args))
+    for steps in (10, 200, 9, 190, 30, 10):
+        demo.update(steps=steps)
+        demo.render_png()
+    # 10 and 200 are drawn once; 9 and 190 share their ranges (the axis ends at 10 and
+    # 200), and 30 and 10 come back from the cache
+    assert len(draws) == 2
