@@ -620,6 +620,9 @@ def adam(
     form, :math:`x \leftarrow x - \eta_t m / (\sqrt{v} + \hat\epsilon)` with
     :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`, which equals
     :math:`\epsilon = \hat\epsilon / \sqrt{1 - \beta_2^t}` here: a larger eps early on.
+
+    For a million parameters and more, :class:`learnlr.inplace.InPlace` runs this same
+    update in place, several times faster and equal to it bit for bit.
     """
     decoupled = check_bool("adam", "decoupled_weight_decay", decoupled_weight_decay)
     return _adam_factory("adam", lr, betas, eps, weight_decay, amsgrad, decoupled=decoupled)
