@@ -6,9 +6,9 @@ a peer exists (a hand-fused NumPy step, torch.optim, an untraced loop) both are 
 the same run and the ratio is what is judged. Benchmarks are not tests: nothing here runs in
 the test suite.
 
-Options: ``--quick`` skips the slow measures (test suite, book build, notebooks);
-``--only NAME[,NAME]`` runs only the named groups (widgets, adam, trace, notebooks, tests,
-book).
+Options: ``--quick`` skips the slow measures (each chapter's widget in its notebook, the
+notebooks, the test suite, the book build); ``--only NAME[,NAME]`` runs only the named
+groups (widgets, chapters, adam, trace, notebooks, tests, book).
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def record(measure, value, target, unit, ratio=None, ok=None, note=""):
         dict(measure=measure, value=value, unit=unit, target=target, ratio=ratio, ok=ok, note=note)
     )
     shown = "-" if value is None else f"{value:.3g} {unit}"
+    goal = "-" if target is None else f"<= {target:g} {unit}"
+    of_target = "-" if value is None or target is None else f"{value / target:.2f}"
     mark = {True: "pass", False: "FAIL", None: "-"}[ok]
-    print(f"  {measure:<58} {shown:>14}  {mark}  {note}", flush=True)
+    print(f"  {measure:<58} {shown:>10} {goal:>11} {of_target:>7}  {mark:<4}  {note}", flush=True)
 
 
 def median_time(fn, repeats=15, warmup=2):
@@ -109,7 +111,15 @@ def bench_widgets():
 
 # --------------------------------------------------------------------------------------
 def bench_adam():
+    """Adam on 1M float64 parameters: learnlr's two paths, a hand-fused step and torch.
+
+    The readable ``opt.step`` is what the chapters show; ``learnlr.inplace.InPlace`` runs
+    the same arithmetic in place (bit for bit, see tests/test_inplace.py) and is the
+    learnlr step judged against the targets. All candidates are timed in alternating
+    blocks (see :func:`interleaved_medians`).
+    """
     from learnlr import optimizers
+    from learnlr.inplace import InPlace
 
     n = 1_000_000
     rng = np.random.default_rng(0)
@@ -117,7 +127,9 @@ def bench_adam():
     g = rng.standard_normal(n)
     opt = optimizers.adam(lr=1e-3)
     state = opt.step(x, g, opt.init(x))[1]
-    t_ours, _ = median_time(lambda: opt.step(x, g, state), repeats=21)
+    x_fast1, x_fast2 = x.copy(), x.copy()
+    fast1 = InPlace(opt, x_fast1, threads=1)
+    fast2 = InPlace(opt, x_fast2)
 
     m, v, xf, tmp = np.zeros(n), np.zeros(n), x.copy(), np.empty(n)
     count = [0]
@@ -141,15 +153,38 @@ def bench_adam():
         tmp *= lr / (1 - b1**t)
         xf -= tmp
 
-    t_fused, _ = median_time(fused, repeats=21)
-    record("Adam step, 1M float64 params (learnlr)", t_ours * 1e3, None, "ms", ok=None)
-    record("Adam step, hand-fused in-place NumPy", t_fused * 1e3, None, "ms", ok=None)
-    record("Adam step: learnlr / fused NumPy", t_ours / t_fused, 1.5, "x", ratio=t_ours / t_fused)
+    candidates = {
+        "readable": lambda: opt.step(x, g, state),
+        "inplace1": lambda: fast1.step(x_fast1, g),
+        "inplace": lambda: fast2.step(x_fast2, g),
+        "fused": fused,
+    }
     try:
         import torch
     except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count() or 1)
+        p = torch.nn.Parameter(torch.from_numpy(x.copy()))
+        p.grad = torch.from_numpy(g.copy())
+        topt = torch.optim.Adam([p], lr=1e-3, foreach=True)
+        candidates["torch"] = topt.step
+    t = interleaved_medians(candidates)
+
+    threads = fast2.threads
+    record("Adam step, 1M float64: learnlr readable opt.step", t["readable"] * 1e3, None, "ms")
+    record("Adam step, 1M float64: learnlr InPlace, 1 thread", t["inplace1"] * 1e3, None, "ms")
+    record(
+        f"Adam step, 1M float64: learnlr InPlace, {threads} threads", t["inplace"] * 1e3, None, "ms"
+    )
+    record("Adam step, 1M float64: hand-fused in-place NumPy", t["fused"] * 1e3, None, "ms")
+    ratio = t["inplace"] / t["fused"]
+    record("Adam step: learnlr InPlace / fused NumPy", ratio, 1.5, "x", ratio=ratio)
+    ratio = t["readable"] / t["fused"]
+    record("Adam step: readable opt.step / fused NumPy (not judged)", ratio, None, "x", ratio=ratio)
+    if torch is None:
         record(
-            "Adam step: learnlr / torch.optim.Adam (foreach)",
+            "Adam step: learnlr InPlace / torch.optim.Adam (foreach)",
             None,
             2.0,
             "x",
@@ -157,20 +192,32 @@ def bench_adam():
             note="skipped: torch not installed",
         )
         return
-    torch.set_num_threads(os.cpu_count() or 1)
-    p = torch.nn.Parameter(torch.from_numpy(x.copy()))
-    p.grad = torch.from_numpy(g.copy())
-    topt = torch.optim.Adam([p], lr=1e-3, foreach=True)
-    topt.step()
-    t_torch, _ = median_time(topt.step, repeats=21)
-    record("Adam step, torch.optim.Adam foreach float64", t_torch * 1e3, None, "ms", ok=None)
-    record(
-        "Adam step: learnlr / torch.optim.Adam (foreach)",
-        t_ours / t_torch,
-        2.0,
-        "x",
-        ratio=t_ours / t_torch,
-    )
+    record("Adam step, 1M float64: torch.optim.Adam foreach", t["torch"] * 1e3, None, "ms")
+    ratio = t["inplace"] / t["torch"]
+    record("Adam step: learnlr InPlace / torch.optim.Adam (foreach)", ratio, 2.0, "x", ratio=ratio)
+    ratio = t["readable"] / t["torch"]
+    record("Adam step: readable opt.step / torch (not judged)", ratio, None, "x", ratio=ratio)
+
+
+def interleaved_medians(fns: dict, rounds=3, repeats=11, warmup=2, pause=0.3) -> dict:
+    """Median seconds per call of each function, timed in alternating blocks.
+
+    Each round times every function in turn, ``repeats`` calls after ``warmup`` calls, so a
+    slow spell of the machine hits all of them alike. Blocks rather than single calls, and
+    a pause before each block: torch's worker threads keep spinning for a while after a
+    call and would otherwise steal the second core from whatever runs next.
+    """
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(pause)
+            for _ in range(warmup):
+                fn()
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(ts)) for name, ts in times.items()}
 
 
 # --------------------------------------------------------------------------------------
@@ -198,6 +245,64 @@ def bench_trace():
 
 
 # --------------------------------------------------------------------------------------
+TIMING_CELL = """
+import json as _json, time as _time
+import numpy as _np
+_demo, _grid = {var}, {grid}
+_demo.render_png()  # first draw: layout and background, once per demo
+_moves = []
+for _name, _control in _demo.controls.items():
+    _values = list(_grid[_name]) if _grid and _name in _grid else list(_control.grid())
+    if len(_values) > 40:  # a drag across the slider, 40 positions
+        _values = [_values[i] for i in _np.linspace(0, len(_values) - 1, 40).round().astype(int)]
+    for _ in range(2):
+        for _v in _values:
+            _t0 = _time.perf_counter()
+            _demo.update(**{{_name: _v}})
+            _demo.render_png()
+            _moves.append(_time.perf_counter() - _t0)
+print(_json.dumps(_moves))
+"""
+
+
+def bench_chapter_widgets():
+    """Each chapter's main widget, timed in its own notebook's fresh kernel.
+
+    The chapter is executed up to its kernel-free demo cell (so the demo is built exactly as
+    a reader's kernel builds it); then each control is dragged across its grid twice,
+    every move being one ``update`` (recompute, change the artists) plus one PNG render,
+    which is what the live widget does per slider event.
+    """
+    import importlib.util
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    spec = importlib.util.spec_from_file_location(
+        "add_static_demos", ROOT / "scripts" / "add_static_demos.py"
+    )
+    static = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(static)
+    for stem, (var, grid) in sorted(static.DEMOS.items()):
+        path = ROOT / "notebooks" / f"{stem}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        end = next(i for i, c in enumerate(nb.cells) if static.MARK in c.source)
+        nb.cells = [c for c in nb.cells[:end] if c.cell_type == "code"]
+        nb.cells.append(nbformat.v4.new_code_cell(TIMING_CELL.format(var=var, grid=grid)))
+        client = NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+        text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
+        moves = np.array(json.loads(text.strip().splitlines()[-1])) * 1e3
+        label = f"widget ch{stem[:2]} {var} ({len(moves)} moves)"
+        record(f"{label}: median", float(np.median(moves)), 50, "ms")
+        record(f"{label}: p95", float(np.percentile(moves, 95)), 100, "ms")
+
+
 def bench_notebooks():
     import nbformat
     from nbclient import NotebookClient
@@ -251,13 +356,14 @@ def bench_book():
 
 GROUPS = {
     "widgets": bench_widgets,
+    "chapters": bench_chapter_widgets,
     "adam": bench_adam,
     "trace": bench_trace,
     "notebooks": bench_notebooks,
     "tests": bench_tests,
     "book": bench_book,
 }
-SLOW = {"notebooks", "tests", "book"}
+SLOW = {"chapters", "notebooks", "tests", "book"}
 
 
 def main(argv=None):
@@ -275,7 +381,7 @@ def main(argv=None):
         f"learnlr benchmarks on {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
     )
-    print(f"  {'measure':<58} {'value':>14}  result")
+    print(f"  {'measure':<58} {'value':>10} {'target':>11} {'/target':>7}  result")
     for name in names:
         GROUPS[name]()
     out = ROOT / "benchmarks" / "results"
