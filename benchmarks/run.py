@@ -295,7 +295,7 @@ def bench_chapter_widgets():
             kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
         )
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
         text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
         moves = np.array(json.loads(text.strip().splitlines()[-1])) * 1e3
         label = f"widget ch{stem[:2]} {var} ({len(moves)} moves)"
@@ -318,7 +318,7 @@ def bench_notebooks():
             resources={"metadata": {"path": str(path.parent)}},
         )
         t0 = time.perf_counter()
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
         dt = time.perf_counter() - t0
         total += dt
         slowest = max(slowest, (dt, path.name))
@@ -387,7 +387,17 @@ def main(argv=None):
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(
-        json.dumps({"machine": platform.machine(), "cores": os.cpu_count(), "rows": ROWS}, indent=1)
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": platform.machine(),
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "rows": ROWS,
+            },
+            indent=1,
+        )
     )
     failed = [r["measure"] for r in ROWS if r["ok"] is False]
     print(
