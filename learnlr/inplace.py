@@ -130,12 +130,24 @@ class InPlace:
         self.opt = opt
         self.shape = x.shape
         self.hp = dict(opt.hyperparams)
+        state_type = SGDState if opt.name == "sgd" else AdamState
         state = opt.init(x) if state is None else state
-        self.count = int(state.count)
+        if not isinstance(state, state_type):
+            raise TypeError(
+                f"InPlace: state must be {opt.name}'s {state_type.__name__} "
+                f"(from opt.init or opt.step), got {type(state).__name__}"
+            )
         if opt.name == "sgd":
             self._names = ("b",)
         else:
             self._names = ("m", "v", "v_max") if self.hp["amsgrad"] else ("m", "v")
+        for name in self._names:
+            if np.shape(getattr(state, name)) != x.shape:
+                raise ValueError(
+                    f"InPlace: state.{name} has shape {np.shape(getattr(state, name))}; "
+                    f"x has shape {x.shape}"
+                )
+        self.count = int(state.count)
         # The state arrays, flat, owned by the engine (copies: the caller's stay untouched).
         self._buffers = {
             name: np.array(getattr(state, name), dtype=float).reshape(-1) for name in self._names

@@ -119,6 +119,18 @@ def test_large_vector_uses_every_thread_and_still_agrees():
         (lambda: InPlace(optimizers.adam(), np.zeros(3), block_size=0), "block_size"),
         (lambda: InPlace(optimizers.adam(), np.zeros(3), threads=0), "threads must be"),
         (lambda: InPlace(optimizers.adam(), np.zeros((4, 4))[:, 0]), "C-contiguous"),
+        (
+            lambda: InPlace(
+                optimizers.adam(), np.zeros(3), state=optimizers.sgd().init(np.zeros(3))
+            ),
+            "state must be adam's AdamState .* got SGDState",
+        ),
+        (
+            lambda: InPlace(
+                optimizers.sgd(), np.zeros(3), state=optimizers.sgd().init(np.zeros(4))
+            ),
+            r"state.b has shape \(4,\); x has shape \(3,\)",
+        ),
     ],
 )
 def test_bad_construction_names_the_argument(make, message):
