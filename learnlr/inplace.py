@@ -51,14 +51,17 @@ from learnlr.optimizers import AdamState, SGDState
 
 SUPPORTED = ("adam", "adamw", "sgd")
 
-#: Entries per block, by whether threads share the work. One thread: 32 Ki float64
-#: entries are 256 KB per array, so the six arrays a block touches (x, g, m, v and two
-#: scratch arrays) stay in a core's 2 MB cache. Several threads: every ufunc call takes
-#: Python's global lock back for a moment, and with small blocks the threads queue for it,
-#: so fewer, larger blocks win. Measured for Adam on 1M entries, 2-core x86_64 machine
-#: (benchmarks/run.py): 1 thread 4.6 ms at 32 Ki vs 5.7 ms at 128 Ki; 2 threads 3.8 ms at
-#: 32 Ki vs 3.2 ms at 128 Ki, 6.4 ms at 8 Ki.
 BLOCK_SIZE = {"one thread": 32_768, "threads": 131_072}
+"""Entries per block, by whether threads share the work.
+
+With one thread, 32 Ki float64 entries are 256 KB per array, so the six arrays a block
+touches (x, g, m, v and two scratch arrays) stay in a core's 2 MB cache. With several
+threads, every ufunc call takes Python's global lock back for a moment, and with small
+blocks the threads queue for it, so fewer, larger blocks win. Measured for Adam on 1M
+entries on a 2-core x86_64 machine (benchmarks/run.py): one thread 4.6 ms per step at
+32 Ki against 5.7 ms at 128 Ki; two threads 3.8 ms at 32 Ki, 3.2 ms at 128 Ki and 6.4 ms
+at 8 Ki.
+"""
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
