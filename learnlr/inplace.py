@@ -47,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from learnlr._base import Optimizer, rate_at
+from learnlr._checks import check_int
 from learnlr.optimizers import AdamState, SGDState
 
 SUPPORTED = ("adam", "adamw", "sgd")
@@ -64,15 +65,17 @@ at 8 Ki.
 """
 
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
 def _shared_pool(workers: int) -> ThreadPoolExecutor:
     """One process-wide pool, grown on demand, so engines do not each start threads."""
-    global _pool
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
+        if _pool_size < workers:
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="learnlr")
+            _pool_size = workers
         return _pool
 
 
@@ -124,15 +127,15 @@ class InPlace:
         x = _check_float64_array("x", x)
         if threads is None:
             threads = os.cpu_count() or 1
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"InPlace: threads must be a positive int, got {threads!r}")
+        threads = check_int("InPlace", "threads", threads, minimum=1)
         if block_size is None:
             block_size = BLOCK_SIZE["one thread" if threads == 1 else "threads"]
-        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-            raise ValueError(f"InPlace: block_size must be a positive int, got {block_size!r}")
+        block_size = check_int("InPlace", "block_size", block_size, minimum=1)
         self.opt = opt
         self.shape = x.shape
         self.hp = dict(opt.hyperparams)
+        # adamw, or adam(decoupled_weight_decay=True): the decay shrinks x, not the gradient
+        self._decoupled = opt.name == "adamw" or self.hp.get("decoupled_weight_decay", False)
         state_type = SGDState if opt.name == "sgd" else AdamState
         state = opt.init(x) if state is None else state
         if not isinstance(state, state_type):
@@ -218,11 +221,11 @@ class InPlace:
         hp = self.hp
         beta1, beta2 = hp["betas"]
         t = self.count + 1
-        decoupled = self.opt.name == "adamw" or hp.get("decoupled_weight_decay", False)
-        weight_decay = hp["weight_decay"]
-        # the rate of the decoupled decay, or 0 when the decay is added to the gradient
-        decay = (1 - lr_t * weight_decay) if (decoupled and weight_decay != 0) else None
-        l2 = weight_decay if (not decoupled and weight_decay != 0) else None
+        weight_decay = hp["weight_decay"] if hp["weight_decay"] != 0 else None
+        # the factor of the decoupled decay, or the L2 coefficient added to the gradient;
+        # None for the form not in use
+        decay = (1 - lr_t * weight_decay) if (self._decoupled and weight_decay) else None
+        l2 = weight_decay if not self._decoupled else None
         return (lr_t, beta1, beta2, 1 - beta1**t, 1 - beta2**t, hp["eps"], decay, l2)
 
     def _sgd_constants(self, lr_t):
