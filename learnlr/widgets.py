@@ -136,7 +136,7 @@ class Demo:
             self._base_dpi = self._fig.dpi
             plt.close(self._fig)  # shown explicitly, never by the inline backend
             self._background = None
-            self._stale_axes = set()
+            self._limits_changed = False
         return self._fig, self._handles
 
     def figure(self, **values):
@@ -160,7 +160,7 @@ class Demo:
         if changed is True:
             self._background = None  # the next render redraws everything
         elif changed:
-            self._stale_axes.update(changed)  # only these axes are redrawn
+            self._limits_changed = True  # a background for the new limits is needed
         return fig
 
     def render_png(self, dpi=72) -> bytes:
@@ -191,13 +191,13 @@ class Demo:
                 self._backgrounds = {}  # the layout or resolution may change: start afresh
                 self._draw_background(canvas, animated)
                 fig.set_layout_engine("none")  # keep the layout found by the first draw
-            elif self._stale_axes:
-                self._stale_axes.clear()
+            elif self._limits_changed:
                 limits = self._limits()
                 if limits in self._backgrounds:
                     self._background = self._backgrounds[limits]
                 else:
                     self._draw_background(canvas, animated)
+            self._limits_changed = False
             canvas.restore_region(self._background)
             renderer = canvas.get_renderer()
             for a in animated:
@@ -222,7 +222,6 @@ class Demo:
         for a in animated:
             a.set_animated(False)
         self._background = canvas.copy_from_bbox(self._fig.bbox)
-        self._stale_axes.clear()
         if len(self._backgrounds) >= 16:  # about 1 MB each at 72 dpi
             self._backgrounds.pop(next(iter(self._backgrounds)))
         self._backgrounds[self._limits()] = self._background
