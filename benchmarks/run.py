@@ -265,6 +265,16 @@ print(_json.dumps(_moves))
 """
 
 
+def _execute(nb, path):
+    """Run ``nb`` (read from ``path``) in a fresh kernel, from the notebook's folder."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute(stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
+
+
 def bench_chapter_widgets():
     """Each chapter's main widget, timed in its own notebook's fresh kernel.
 
@@ -276,7 +286,6 @@ def bench_chapter_widgets():
     import importlib.util
 
     import nbformat
-    from nbclient import NotebookClient
 
     spec = importlib.util.spec_from_file_location(
         "add_static_demos", ROOT / "scripts" / "add_static_demos.py"
@@ -289,13 +298,7 @@ def bench_chapter_widgets():
         end = next(i for i, c in enumerate(nb.cells) if static.MARK in c.source)
         nb.cells = [c for c in nb.cells[:end] if c.cell_type == "code"]
         nb.cells.append(nbformat.v4.new_code_cell(TIMING_CELL.format(var=var, grid=grid)))
-        client = NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute(stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
+        _execute(nb, path)
         text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
         moves = np.array(json.loads(text.strip().splitlines()[-1])) * 1e3
         label = f"widget ch{stem[:2]} {var} ({len(moves)} moves)"
@@ -305,20 +308,13 @@ def bench_chapter_widgets():
 
 def bench_notebooks():
     import nbformat
-    from nbclient import NotebookClient
 
     total = 0.0
     slowest = (0.0, "")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
         t0 = time.perf_counter()
-        client.execute(stderr=subprocess.DEVNULL)  # not the kernel's start-up chatter
+        _execute(nb, path)
         dt = time.perf_counter() - t0
         total += dt
         slowest = max(slowest, (dt, path.name))
