@@ -17,7 +17,6 @@ instead of passing.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
