@@ -6,8 +6,13 @@
 #                          with pip --require-hashes. One file for every platform (uv's
 #                          universal resolution); Python >= 3.11, since nbgrader needs it.
 #   requirements.txt       what Binder installs: this repository's package plus its runtime
-#                          dependencies, pinned to the same versions (no hashes: the local
+#                          dependencies, pinned to the same versions, for Python >= 3.11
+#                          (runtime.txt tells Binder which; no hashes: the local
 #                          package "." cannot carry one).
+#
+# --fork-strategy fewest: one version of each package for every Python it supports (uv would
+# otherwise take a newer NumPy for newer Pythons), so that the stored outputs are made and
+# checked with the same libraries whichever supported Python a reader uses.
 #
 # uv is the resolver; it is installed into .venv on first use. Run this after changing the
 # dependencies in pyproject.toml, or to move to newer releases after `make test-latest`
@@ -20,12 +25,12 @@ BIN=.venv/bin
 "$BIN/python" -c "import uv" 2>/dev/null || "$BIN/python" -m pip install -q "uv==$UV_VERSION"
 UV="$("$BIN/python" -c 'import uv; print(uv.find_uv_bin())')"
 
-"$UV" pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+"$UV" pip compile pyproject.toml --extra dev --universal --fork-strategy fewest --python-version 3.11 \
     --generate-hashes --custom-compile-command "make lock" --quiet -o requirements-lock.txt
 
 runtime=$(mktemp)
 trap 'rm -f "$runtime"' EXIT
-"$UV" pip compile pyproject.toml --universal --python-version 3.10 --no-header --no-annotate \
+"$UV" pip compile pyproject.toml --universal --fork-strategy fewest --python-version 3.11 --no-header --no-annotate \
     --quiet -o "$runtime"
 {
     cat <<'TXT'
