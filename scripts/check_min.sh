@@ -29,7 +29,7 @@ t0=$(date +%s)
 rm -rf "$ENV"
 "$py" -m venv "$ENV"
 "$ENV/bin/python" -m pip install -qq --upgrade pip
-"$ENV/bin/python" -m pip install -qq -c constraints-min.txt -e . pytest hypothesis
+"$ENV/bin/python" -m pip install -qq -c constraints-min.txt -e . pytest pytest-xdist hypothesis
 echo "test-min: environment in $(($(date +%s) - t0)) s:"
 "$ENV/bin/python" --version | sed 's/^/  /'
 "$ENV/bin/python" -m pip list --format=freeze 2>/dev/null |
@@ -52,7 +52,7 @@ PY
 # Not run here, and why: notebooks (their stored outputs are made with the pinned versions;
 # `make test` and `make test-numerics` check them), test_notebooks.py and test_coursework.py
 # (they test the authoring and grading tools, which need Python >= 3.11 and nbgrader).
-"$ENV/bin/python" -m pytest -q -p no:cacheprovider -o addopts="" \
+"$ENV/bin/python" -m pytest -q -p no:cacheprovider -o addopts="" -n auto \
     -W "ignore::DeprecationWarning" -W "ignore::PendingDeprecationWarning" \
     --ignore=tests/test_notebooks.py --ignore=tests/test_coursework.py tests
 echo "test-min: all done in $(($(date +%s) - t0)) s"
