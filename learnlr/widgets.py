@@ -834,7 +834,7 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
         contour(problem, ax=ax0)
         ax0.axhline(0.0, color="0.6", lw=0.8, ls=":")
-        (path,) = ax0.plot([], [], "-o", color=COLORS[0], ms=2, lw=1.0)
+        (path,) = ax0.plot([], [], "-", color=COLORS[0], lw=1.2)
         (start,) = ax0.plot([], [], "o", color=COLORS[0], ms=6)
         (curve,) = ax1.semilogy([], [], color=COLORS[0])
         ax1.axhline(radius, color="0.4", lw=0.8, ls="--")
