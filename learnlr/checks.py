@@ -54,6 +54,7 @@ __all__ = [
     "check_value",
     "check_schedule",
     "check_sealed",
+    "check_function_sealed",
     "results",
     "seal",
 ]
@@ -402,6 +403,8 @@ def _problem(outcome: list, i: int, case: dict, time_limit: float, outputs) -> s
         return "not done yet (the function still raises NotImplementedError)"
     if kind == "exit":
         return f"your function called exit() on case {i + 1}"
+    if kind == "interrupted":  # in the grader's sandbox: it stops only the student's call
+        return f"your function raised KeyboardInterrupt {where}"
     if kind == "raised":
         return f"your function raised {outcome[1]}: {outcome[2]} {where}"
     if kind == "timeout":
@@ -462,8 +465,8 @@ def check_function(
     for i, outcome in enumerate(_outcomes(student, cases, n, time_limit)):
         case = cases[i]
         problem = _problem(outcome, i, case, time_limit, outputs)
-        if outcome[0] == "interrupted":
-            raise KeyboardInterrupt
+        if outcome[0] == "interrupted" and not issubclass(type(student), Remote):
+            raise KeyboardInterrupt  # the user stopped the cell
         if problem:
             return _record(exercise, False, problem)
         got_t = [_decode(item) for item in outcome[1]]
@@ -650,3 +653,54 @@ def check_sealed(
             return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
     extra = f" -- {hint}" if hint else ""
     return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+
+
+def check_function_sealed(
+    exercise: str,
+    student: Callable,
+    cases: Sequence[dict],
+    sealed: Sequence[str],
+    output: str = "result",
+    mistakes: dict[str, Sequence[str]] | None = None,
+    digits: int = 6,
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Compare ``student(**case)`` (one number per case) with sealed expected values.
+
+    ``sealed[i]`` is ``seal(expected_i, digits)``; ``mistakes`` maps a hint to the sealed
+    values a known mistake gives on each case. Neither the values nor the formula that
+    makes them appear on the page; the message does not show the expected value.
+    """
+    cases = [copy.deepcopy(dict(case)) for case in cases]
+    if not cases or len(sealed) != len(cases):
+        raise ValueError(
+            f"check_function_sealed: need one sealed value per case (exercise {exercise}), "
+            f"got {len(sealed)} for {len(cases)} cases"
+        )
+    if student is None or student is Ellipsis:
+        return _record(exercise, False, "not done yet (no function given)")
+    problem = _signature_problem(student, cases[0])
+    if problem:
+        return _record(exercise, False, problem)
+    for i, outcome in enumerate(_outcomes(student, cases, 1, time_limit)):
+        if outcome[0] == "interrupted" and not issubclass(type(student), Remote):
+            raise KeyboardInterrupt  # the user stopped the cell
+        problem = _problem(outcome, i, cases[i], time_limit, (output,))
+        if problem:
+            return _record(exercise, False, problem)
+        got = _decode(outcome[1][0])
+        where = f"(case {i + 1}: {_describe_case(cases[i])})"
+        if isinstance(got, str):
+            return _record(exercise, False, f"your {output} is {got} {where}")
+        if got.size != 1:
+            return _record(
+                exercise, False, f"your {output} has shape {got.shape}; expected one number"
+            )
+        found = _digests(float(got.ravel()[0]), digits)
+        if sealed[i] in found:
+            continue
+        hint = next(
+            (f" -- {text}" for text, seals in (mistakes or {}).items() if seals[i] in found), ""
+        )
+        return _record(exercise, False, f"your {output} {fmt(got, 6)} is not right {where}{hint}")
+    return _record(exercise, True, f"all {len(cases)} cases are right")
