@@ -186,6 +186,16 @@ ATTEMPTS = [
         "    return urllib.request.urlopen('http://example.com/answer', timeout=1).read()\n",
     ),
     (
+        "clip_the_gradient",  # passes the visible cases (no |g| > 4 there), not the hidden ones
+        "1.1",
+        "import numpy as np\ndef gd_step(x, g, lr):\n    return x - lr * np.clip(g, -5, 5)\n",
+    ),
+    (
+        "clear_the_cases",
+        "1.3",
+        WRONG_STEPS.replace("return 13", "globals().get('cases', []).clear()\n    return 13"),
+    ),
+    (
         "exhaust_memory",
         "1.3",
         "def steps_needed(kappa, tol):\n    return len(bytearray(8 << 30))\n",
@@ -280,6 +290,25 @@ def test_student_copies_hold_no_reference_and_no_expected_value(tmp_path):
             assert shown not in text, shown
     for steps in ("6908", "35"):  # expected step counts of the visible cases
         assert f"{steps}," not in sources and f"{steps}}}" not in sources
+
+
+@pytest.mark.parametrize(
+    "chapter, secrets",
+    [
+        ("07_schedules.ipynb", ["epochs_needed * 50", "6000", "HIDDEN TESTS", "epochs_hidden"]),
+        ("10_real_network.ipynb", ["np.log(26)", "3.258", "HIDDEN TESTS"]),
+    ],
+)
+def test_sealed_checks_of_chapters_7_and_10_show_no_answer(tmp_path, chapter, secrets):
+    nb = nbformat.read(ROOT / "notebooks" / chapter, as_version=4)
+    copy = coursework.student_notebook(nb, name=chapter)
+    ex = {"07_schedules.ipynb": "7.2", "10_real_network.ipynb": "10.3"}[chapter]
+    found = next(e for e in coursework.exercises(copy) if e.id == ex)
+    cells = [c for c in copy.cells if c.get("id") in {found.check_cell, *found.solution_cells}]
+    text = "\n".join(c.source + json.dumps(c.get("outputs", [])) for c in cells)
+    assert "check_sealed" in text
+    for secret in secrets:
+        assert secret not in text, secret
 
 
 def test_a_cell_that_hangs_is_skipped_and_costs_only_its_exercise(tmp_path):
