@@ -9,7 +9,14 @@
 #   make bench     performance benchmarks: prints a table, writes benchmarks/results/latest.json
 #   make clean     remove build output and caches (keeps .venv)
 #
-# Every target creates .venv on first use. PYTHON picks the interpreter (>= 3.10):
+#   make test-numerics  the notebooks again under another numerical environment (another
+#                  OpenBLAS kernel and thread count); their stored outputs must not change
+#   make test-min  the unit and widget tests with the oldest versions pyproject.toml allows
+#   make test-latest  the whole suite with the newest releases (not pinned; not part of CI)
+#   make lock      regenerate requirements-lock.txt and requirements.txt from pyproject.toml
+#
+# Every target creates .venv on first use, from the pinned requirements-lock.txt. PYTHON picks
+# the interpreter (>= 3.11 for the development environment; the package supports 3.10):
 #   make test PYTHON=python3.12
 #
 # MPLBACKEND is deliberately not exported here: notebook kernels (nbval, Jupyter Book,
@@ -25,19 +32,29 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv book test execute lint format lab clean distclean bench
+.PHONY: lock test-numerics test-min test-latest
 
 help:
 	@echo "make book | test | lab | execute | lint | format | bench | clean | distclean | venv"
+	@echo "     test-numerics | test-min | test-latest | lock"
 	@echo "See the top of the Makefile or README.md for what each does."
 
-# The stamp is redone when the project's requirements change, and once learnlr/ exists
-# (an editable install made before the package directory existed cannot import it).
+# The environment is the pinned one: requirements-lock.txt (every package with its hashes),
+# then the package itself, editable and without resolving anything more. The stamp is redone
+# when the lock or pyproject.toml changes, and once learnlr/ exists (an editable install made
+# before the package directory existed cannot import it).
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.txt $(wildcard learnlr/__init__.py)
+$(STAMP): pyproject.toml requirements-lock.txt $(wildcard learnlr/__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install --require-hashes -r requirements-lock.txt
+	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
+
+# After changing dependencies in pyproject.toml, or to move to newer releases once
+# `make test-latest` passes: regenerate the pins, re-run the notebooks, test, commit.
+lock: $(STAMP)
+	scripts/lock.sh
 
 # Jupyter Book executes the notebooks itself (execute_notebooks: cache in _config.yml), so the
 # rendered outputs always come from the current code; the outputs stored in the .ipynb files are
@@ -47,8 +64,33 @@ book: $(STAMP)
 	@echo
 	@echo "Open _build/html/index.html"
 
+# Test files run in parallel (pytest-xdist), one notebook per worker at a time: --dist
+# loadfile keeps each notebook's cells together in one kernel, in order.
+PYTEST_JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile
+
+# The notebooks' stored outputs must not depend on the machine. This runs every notebook
+# again under another OpenBLAS kernel and thread count, after proving (bit by bit) that this
+# environment changes the last bits of matrix products and eigenvalues here.
+test-numerics: $(STAMP)
+	$(BIN)/python scripts/second_numerics.py -- -n $(PYTEST_JOBS) --dist loadfile notebooks
+
+# The floors in pyproject.toml, tested: exactly the versions in constraints-min.txt, on the
+# oldest Python the package supports (scripts/check_min.sh finds it), in _build/envs/min.
+test-min:
+	PYTHON=$(PYTHON) scripts/check_min.sh
+
+# The newest releases of everything, in a throw-away environment (_build/envs/latest). Not
+# part of CI, whose result must not depend on the day; run it before `make lock`.
+test-latest:
+	rm -rf _build/envs/latest
+	$(PYTHON) -m venv _build/envs/latest
+	_build/envs/latest/bin/python -m pip install -q --upgrade pip
+	_build/envs/latest/bin/python -m pip install -q --upgrade -e ".[dev]"
+	_build/envs/latest/bin/python -m pip list --format=freeze | \
+	    grep -i -E '^(numpy|matplotlib|ipywidgets|scikit-learn|ipykernel|jupyter-book|nbval)=='
+	_build/envs/latest/bin/python -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \

@@ -326,7 +326,11 @@ def bench_notebooks():
 def bench_tests():
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x"], cwd=ROOT, capture_output=True, text=True
+        # what `make test` runs: test files in parallel, each notebook in one worker
+        [sys.executable, "-m", "pytest", "-q", "-x", "-n", "auto", "--dist", "loadfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     dt = time.perf_counter() - t0
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""

@@ -16,7 +16,11 @@ what the chapter needs besides the runs themselves:
 * :func:`multi_start_quadratic` -- a 2-D bowl started from several points at once;
 * :func:`wilson_problem`, :func:`min_norm_solution` -- the separable least-squares problem of
   Wilson et al. (2017) on which adaptive methods generalize badly;
-* :func:`logistic_minimizer` -- the exact minimiser of a logistic-regression problem (Newton).
+* :func:`logistic_minimizer` -- the exact minimiser of a logistic-regression problem (Newton);
+* :func:`seed_summary`, :func:`t_quantile` -- a measurement repeated over several seeds,
+  summarised by its mean with a confidence interval (optionally on a log scale), median and
+  range: a network trained once is not a finding, since its last digits (and sometimes its
+  first) change with the rounding of the machine.
 
 NumPy only; the chapter draws the figures.
 """
@@ -57,6 +61,9 @@ __all__ = [
     "wilson_problem",
     "min_norm_solution",
     "logistic_minimizer",
+    "SeedSummary",
+    "seed_summary",
+    "t_quantile",
 ]
 
 OUTCOMES = ("for", "tie", "against")
@@ -600,3 +607,99 @@ def logistic_minimizer(problem: StochasticProblem, l2: float, iters=50, tol=1e-1
             f"is l2={l2!r} the problem's penalty?"
         )
     return w
+
+
+# --------------------------------------------------------------------------------------
+# Several seeds
+# --------------------------------------------------------------------------------------
+#: Two-sided 95% quantiles of Student's t, t(0.975, df), for df = 1, ..., 30.
+_T975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)  # fmt: skip
+
+
+def t_quantile(df: int) -> float:
+    r"""The 97.5% quantile of Student's t distribution with ``df`` degrees of freedom.
+
+    It is the factor of a two-sided 95% confidence interval of a mean of :math:`n` values,
+    :math:`\bar x \pm t_{0.975,\,n-1}\, s / \sqrt n`. Tabulated (4 decimals) for
+    ``df <= 30``; beyond, the first terms of its expansion in :math:`1/df` around the normal
+    quantile :math:`z = 1.95996`, :math:`z + (z^3 + z)/(4\,df) + (5z^5 + 16z^3 + 3z)/(96\,df^2)`,
+    within 0.001 of the exact value.
+
+    Example:
+        >>> t_quantile(4), t_quantile(1000) < 1.963
+        (2.7764, True)
+    """
+    df = check_int("t_quantile", "df", df, 1)
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+class SeedSummary(NamedTuple):
+    r"""One measurement over several seeds: mean with a 95% confidence interval, median, range.
+
+    With ``log=True`` the summary is of :math:`\log_{10}` of the values and reported back on
+    the original scale, so ``mean`` is the geometric mean and the interval is a factor range.
+    """
+
+    n: int
+    mean: float  # arithmetic mean, or geometric mean with log=True
+    lo: float  # 95% confidence interval of the mean
+    hi: float
+    median: float
+    min: float
+    max: float
+    log: bool
+
+    def below(self, other: SeedSummary | float) -> bool:
+        """True when this interval lies entirely below ``other`` (an interval or a number)."""
+        top = other.lo if isinstance(other, SeedSummary) else float(other)
+        return bool(self.hi < top)
+
+    def above(self, other: SeedSummary | float) -> bool:
+        """True when this interval lies entirely above ``other`` (an interval or a number)."""
+        bottom = other.hi if isinstance(other, SeedSummary) else float(other)
+        return bool(self.lo > bottom)
+
+
+def seed_summary(values, log=False) -> SeedSummary:
+    r"""Summarise one measurement repeated over ``n >= 2`` seeds.
+
+    The 95% confidence interval of the mean is :math:`\bar x \pm t_{0.975,\,n-1}\, s/\sqrt n`
+    (:math:`s` the sample standard deviation, Student's t from :func:`t_quantile`). With
+    ``log=True`` (for positive values spread over orders of magnitude, such as final losses)
+    the same is computed on :math:`\log_{10} x` and transformed back: the geometric mean and
+    an interval of factors. A conclusion drawn from two summaries should hold for their whole
+    intervals (:meth:`SeedSummary.below`, :meth:`SeedSummary.above`); if the intervals
+    overlap, the seeds do not decide.
+
+    Example:
+        >>> s = seed_summary([1.0, 2.0, 3.0, 4.0, 5.0])
+        >>> s.mean, round(s.lo, 4), round(s.hi, 4), s.median, s.min, s.max
+        (3.0, 1.0368, 4.9632, 3.0, 1.0, 5.0)
+        >>> g = seed_summary([0.01, 0.1, 1.0], log=True)   # geometric mean 0.1
+        >>> round(g.mean, 12), g.hi > 20, g.below(20.0)   # 3 seeds: a wide interval
+        (0.1, True, False)
+    """
+    name = "seed_summary"
+    x = check_vector(name, "values", values)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"{name}: values must be 1-D with at least 2 seeds, got shape {x.shape}")
+    if not isinstance(log, (bool, np.bool_)):
+        raise TypeError(f"{name}: log must be True or False, got {log!r}")
+    if log and np.any(x <= 0):
+        raise ValueError(f"{name}: log=True needs positive values, got min {x.min()!r}")
+    y = np.log10(x) if log else x
+    n = y.size
+    m = float(y.mean())
+    half = t_quantile(n - 1) * float(y.std(ddof=1)) / np.sqrt(n)
+    back = (lambda v: float(10.0**v)) if log else float
+    return SeedSummary(
+        n, back(m), back(m - half), back(m + half), float(np.median(x)), float(x.min()),
+        float(x.max()), bool(log),
+    )  # fmt: skip

@@ -93,7 +93,13 @@ def steep(lrs, losses, num_it):
 
 
 def valley(lrs, losses, num_it):
-    """fast.ai's valley rule: 2/3 down the longest decreasing stretch of the loss curve."""
+    """fast.ai's valley rule: about half-way down the longest decreasing stretch of the curve.
+
+    The stretch is the longest decreasing subsequence of the (trimmed) losses, from index
+    ``start`` to ``end``; with ``third = (end - start) / 3`` the rule picks index
+    ``start + int(third) + int(third / 2)``, about half-way along it, as fast.ai's
+    ``valley`` does.
+    """
     lrs, losses = _trim(lrs, losses, num_it)
     n = len(losses)
     lds = np.ones(n, dtype=int)  # length of the longest decreasing subsequence ending at i

@@ -63,6 +63,7 @@ __all__ = [
     "mlp_problem",
     "TrainResult",
     "train",
+    "train_seeds",
     "gradient_check",
 ]
 
@@ -560,6 +561,185 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
     return TrainResult(
         k_rec[:i], rec[0, :i], rec[1, :i], rec[2, :i], rec[3, :i], x.copy(), diverged_at, status
     )
+
+
+def _stack_layers(ws, sizes):
+    """``[(W_1, b_1), ...]`` of a stack of parameter vectors: W is (S, a, b), b is (S, 1, b)."""
+    layers, i, S = [], 0, ws.shape[0]
+    for (a, b), _ in _shapes(sizes):
+        W = ws[:, i : i + a * b].reshape(S, a, b)
+        i += a * b
+        layers.append((W, ws[:, None, i : i + b]))
+        i += b
+    return layers
+
+
+def _forward_stack(ws, X, sizes, activation):
+    """Logits (S, rows, classes) of S networks; X is (rows, in) or one block per net."""
+    layers = _stack_layers(ws, sizes)
+    h, hs, zs = X, [X], []
+    for i, (W, b) in enumerate(layers):
+        z = np.matmul(h, W) + b
+        if i == len(layers) - 1:
+            return z, hs, zs, layers
+        zs.append(z)
+        h = np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
+        hs.append(h)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _penalty_stack(ws, sizes, l2):
+    if not l2:
+        return np.zeros(ws.shape[0])
+    return 0.5 * l2 * sum(np.sum(W * W, axis=(1, 2)) for W, _ in _stack_layers(ws, sizes))
+
+
+def _eval_stack(ws, X, y, sizes, activation, l2):
+    """Loss (cross-entropy plus penalty) and accuracy of each of S networks on (X, y).
+
+    The rows are processed in blocks of CHUNK, for the reason given at CHUNK.
+    """
+    nll, hits = np.zeros(ws.shape[0]), np.zeros(ws.shape[0])
+    for s in range(0, X.shape[0], CHUNK):
+        Xc, yc = X[s : s + CHUNK], y[s : s + CHUNK]
+        z = _forward_stack(ws, Xc, sizes, activation)[0]
+        idx = np.broadcast_to(yc[None, :, None], (*z.shape[:2], 1))
+        nll -= np.take_along_axis(_log_softmax(z), idx, 2)[..., 0].sum(axis=1)
+        hits += np.sum(np.argmax(z, axis=-1) == yc, axis=1)
+    return nll / X.shape[0] + _penalty_stack(ws, sizes, l2), hits / X.shape[0]
+
+
+def _grad_stack(ws, X, y, sizes, activation, l2):
+    """Gradients (S, dim) of S networks, each on its own minibatch X[s], y[s]."""
+    z_out, hs, zs, layers = _forward_stack(ws, X, sizes, activation)
+    S, B = y.shape
+    delta = softmax(z_out)
+    delta[np.arange(S)[:, None], np.arange(B)[None, :], y] -= 1.0
+    delta /= B
+    parts = []
+    for i in range(len(layers) - 1, -1, -1):
+        gW = np.matmul(hs[i].transpose(0, 2, 1), delta)
+        if l2:
+            gW += l2 * layers[i][0]
+        parts.append((gW.reshape(S, -1), delta.sum(axis=1)))
+        if i > 0:
+            dh = np.matmul(delta, layers[i][0].transpose(0, 2, 1))
+            z = zs[i - 1]
+            delta = dh * (z > 0) if activation == "relu" else dh * (1.0 - np.tanh(z) ** 2)
+    return np.concatenate([a for pair in reversed(parts) for a in pair], axis=1)
+
+
+def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[TrainResult]:
+    r""":func:`train` for several seeds of one network at once; one :class:`TrainResult` each.
+
+    ``problems`` are :class:`MLPProblem` instances that differ only in their seed (same
+    layer widths, activation, penalty, batch size and data), e.g.
+    ``[mlp_problem(seed=s) for s in range(5)]``. Network ``s`` makes exactly the updates of
+    ``train(problems[s], opt, epochs, every)`` -- its own starting point, its own minibatches,
+    the same optimizer settings -- but the S networks are stacked, so that each update and
+    each evaluation is one batched matrix product for all of them instead of S small ones.
+    The results agree with :func:`train` up to rounding (the batched products may round
+    differently in the last bits); a network that diverges stops being recorded, the others
+    go on. Every optimizer of :mod:`learnlr.optimizers` acts coordinate by coordinate, which
+    is what makes the stacking exact; one that couples coordinates (Prodigy's
+    :math:`\langle g, x_0 - x\rangle`) must be run with :func:`train`.
+
+    Example:
+        >>> from learnlr import optimizers
+        >>> nets = [mlp_problem(hidden=(32,), seed=s) for s in (0, 1)]
+        >>> res = train_seeds(nets, optimizers.adam(lr=0.01), epochs=2)
+        >>> one = train(nets[1], optimizers.adam(lr=0.01), epochs=2)
+        >>> bool(np.allclose(res[1].train_loss, one.train_loss, rtol=1e-9)), res[1].status
+        (True, 'ran 34 steps')
+    """
+    name = "train_seeds"
+    problems = list(problems)
+    if not problems or not all(isinstance(p, MLPProblem) for p in problems):
+        raise TypeError(
+            f"{name}: problems must be a non-empty list of MLPProblem, got {problems!r}"
+        )
+    p0 = problems[0]
+    for p in problems[1:]:
+        same = (p.sizes, p.activation, p.l2, p.batch_size) == (
+            p0.sizes,
+            p0.activation,
+            p0.l2,
+            p0.batch_size,
+        )
+        same_data = p.data is p0.data or all(
+            np.array_equal(a, b) for a, b in zip(p.data, p0.data, strict=True)
+        )
+        if not (same and same_data):
+            raise ValueError(
+                f"{name}: the problems must differ only in their seed (same sizes, activation, "
+                f"l2, batch_size and data), got {p0!r} and {p!r}"
+            )
+    if not isinstance(opt, Optimizer):
+        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    epochs = check_int(name, "epochs", epochs, 1)
+    steps = epochs * p0.batches_per_epoch
+    every = p0.batches_per_epoch if every is None else check_int(name, "every", every, 1)
+    sizes, act, l2, d = p0.sizes, p0.activation, p0.l2, p0.data
+    S = len(problems)
+    x = np.stack([p.x0 for p in problems])
+    n_eval = steps // every + 1 + (steps % every != 0)
+    k_rec = np.zeros(n_eval, dtype=np.int64)
+    rec = np.full((S, 4, n_eval), np.nan)
+    n_rec = np.zeros(S, dtype=np.int64)
+    diverged_at = [None] * S
+    status = [f"ran {steps} steps"] * S
+    alive = np.ones(S, dtype=bool)
+
+    def evaluate(i, k, x):
+        train_loss = _eval_stack(x, d.X_train, d.y_train, sizes, act, l2)[0]
+        val_loss, val_acc = _eval_stack(x, d.X_val, d.y_val, sizes, act, l2)
+        test_acc = _eval_stack(x, d.X_test, d.y_test, sizes, act, 0.0)[1]
+        k_rec[i] = k
+        return np.stack([train_loss, val_loss, val_acc, test_acc], axis=1)  # (S, 4)
+
+    first = evaluate(0, 0, x)
+    rec[:, :, 0] = first
+    n_rec[:] = 1
+    max_loss = 100.0 * np.maximum(1.0, first[:, 0])
+    state, i = opt.init(x), 1
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            idx = np.stack([p.batch_indices(k) for p in problems])
+            g = _grad_stack(x, d.X_train[idx], d.y_train[idx], sizes, act, l2)
+            x, state, _ = opt.step(x, g, state)
+            bad = alive & ~np.all(np.isfinite(x), axis=1)
+            for s in np.flatnonzero(bad):
+                diverged_at[s] = k
+                status[s] = f"diverged at step {k}: parameters are not finite"
+            alive &= ~bad
+            if (k + 1) % every == 0 or k + 1 == steps:
+                vals = evaluate(i, k + 1, x)
+                for s in np.flatnonzero(alive):
+                    loss = vals[s, 0]
+                    if not np.isfinite(loss) or loss > max_loss[s]:
+                        diverged_at[s] = k
+                        status[s] = (
+                            f"diverged at step {k}: loss {loss:.3g} exceeds max_loss "
+                            f"{max_loss[s]:.3g}"
+                        )
+                        alive[s] = False
+                        if not np.isfinite(loss):
+                            continue
+                    rec[s, :, i] = vals[s]
+                    n_rec[s] = i + 1
+                i += 1
+            if not alive.any():
+                break
+    return [
+        TrainResult(
+            k_rec[: n_rec[s]].copy(),
+            *(rec[s, j, : n_rec[s]].copy() for j in range(4)),
+            x[s].copy(),
+            diverged_at[s],
+            status[s],
+        )
+        for s in range(S)
+    ]
 
 
 def gradient_check(problem: MLPProblem, w=None, n_coords=30, h=1e-5, seed=0, rows=64):

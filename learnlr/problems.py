@@ -31,7 +31,11 @@ __all__ = [
     "rosenbrock",
     "beale",
     "saddle",
+    "quadratic_saddle",
     "himmelblau",
+    "wells",
+    "noisy",
+    "curve_net",
     "least_squares",
     "logistic_regression",
     "sparse_logistic_regression",
@@ -244,7 +248,7 @@ def saddle(x0=(1.0, 1e-3)) -> Problem:
         x, y = p[..., 0], p[..., 1]
         return np.stack([x, -y + y**3], axis=-1)
 
-    return Problem(
+    prob = Problem(
         "saddle",
         loss,
         grad,
@@ -252,6 +256,33 @@ def saddle(x0=(1.0, 1e-3)) -> Problem:
         [0.0, 1.0],
         -0.25,
         ((-1.5, 1.5), (-1.5, 1.5)),
+    )
+    prob.minima = np.array([[0.0, 1.0], [0.0, -1.0]])
+    return prob
+
+
+def quadratic_saddle(a=1.0, b=1.0, x0=(1.0, 1e-3)) -> Problem:
+    r"""The quadratic saddle :math:`f = \tfrac12 (a x^2 - b y^2)`: curvature ``a`` and ``-b``.
+
+    Unbounded below (no minimum). Gradient descent multiplies :math:`y` by exactly
+    :math:`1 + \eta b` per step, so the time to leave the saddle has a closed form
+    (:func:`learnlr.landscape.predicted_escape_steps`).
+    """
+    a = check_positive("quadratic_saddle", "a", a)
+    b = check_positive("quadratic_saddle", "b", b)
+
+    def loss(p):
+        return 0.5 * (a * p[..., 0] ** 2 - b * p[..., 1] ** 2)
+
+    def grad(p):
+        return np.stack([a * p[..., 0], -b * p[..., 1]], axis=-1)
+
+    return Problem(
+        f"quadratic saddle a={a:g} b={b:g}",
+        loss,
+        grad,
+        check_vector("quadratic_saddle", "x0", x0),
+        bounds=((-1.5, 1.5), (-1.5, 1.5)),
     )
 
 
@@ -271,7 +302,7 @@ def himmelblau(x0=(0.0, 0.0)) -> Problem:
         a, b = x**2 + y - 11, x + y**2 - 7
         return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
 
-    return Problem(
+    prob = Problem(
         "himmelblau",
         loss,
         grad,
@@ -281,6 +312,217 @@ def himmelblau(x0=(0.0, 0.0)) -> Problem:
         ((-5.0, 5.0), (-5.0, 5.0)),
         log_scale=True,
     )
+    # all four minima, polished by Newton's method from their 6-digit values
+    prob.minima = _newton_polish(
+        grad,
+        _himmelblau_hessian,
+        [[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126]],
+    )
+    return prob
+
+
+def _himmelblau_hessian(p):
+    x, y = p
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return np.array([[4 * a + 8 * x**2 + 2, 4 * x + 4 * y], [4 * x + 4 * y, 2 + 4 * b + 8 * y**2]])
+
+
+def _newton_polish(grad, hess, points, iters=8):
+    """Newton steps x <- x - H(x)^-1 grad(x) from each point (near a minimum already)."""
+    out = []
+    for p in np.array(points, dtype=float):
+        for _ in range(iters):
+            p = p - np.linalg.solve(hess(p), grad(p))
+        out.append(p)
+    return np.array(out)
+
+
+def wells(widths=(0.25, 1.0), depths=(1.0, 1.0), separation=3.0, bowl=0.05, x0=(0.0, 1.0)):
+    r"""Two Gaussian wells, a narrow one and a wide one, in a shallow bowl.
+
+    With centres :math:`c_{1,2} = (\mp d/2, 0)` (:math:`d` = ``separation``), widths
+    :math:`s_i`, depths :math:`a_i` and bowl curvature :math:`\kappa`:
+
+    .. math::
+        f(p) = \tfrac{\kappa}{2}\lVert p \rVert^2
+               - \sum_i a_i \exp\Big(-\frac{\lVert p - c_i \rVert^2}{2 s_i^2}\Big)
+
+    A well of depth :math:`a` and width :math:`s` has curvature about
+    :math:`a / s^2 + \kappa` at its bottom, so with the defaults the left (narrow) minimum
+    has curvature near 16 and the right (wide) one near 1: gradient descent can settle in
+    the narrow one only with :math:`\eta` below about 2/16. The bowl brings runs that leave
+    both wells back. ``minima`` holds both minima (narrow first); ``x_min`` is the lower.
+    """
+    name = "wells"
+    s = [
+        check_positive(name, f"widths[{i}]", w) for i, w in enumerate(_pair(name, "widths", widths))
+    ]
+    a = [
+        check_positive(name, f"depths[{i}]", w) for i, w in enumerate(_pair(name, "depths", depths))
+    ]
+    d = check_positive(name, "separation", separation)
+    kappa = check_positive(name, "bowl", bowl)
+    c = np.array([[-d / 2, 0.0], [d / 2, 0.0]])
+
+    def loss(p):
+        value = 0.5 * kappa * np.sum(p**2, axis=-1)
+        for ci, si, ai in zip(c, s, a, strict=True):
+            value = value - ai * np.exp(-np.sum((p - ci) ** 2, axis=-1) / (2 * si**2))
+        return value
+
+    def grad(p):
+        g = kappa * p
+        for ci, si, ai in zip(c, s, a, strict=True):
+            e = ai * np.exp(-np.sum((p - ci) ** 2, axis=-1) / (2 * si**2))
+            g = g + (e / si**2)[..., None] * (p - ci)
+        return g
+
+    def hess(p):
+        H = kappa * np.eye(2)
+        for ci, si, ai in zip(c, s, a, strict=True):
+            r = p - ci
+            e = ai * np.exp(-(r @ r) / (2 * si**2))
+            H = H + e * (np.eye(2) / si**2 - np.outer(r, r) / si**4)
+        return H
+
+    minima = _newton_polish(grad, hess, c, iters=30)
+    f = loss(minima)
+    lower = int(np.argmin(f))
+    prob = Problem(
+        name,
+        loss,
+        grad,
+        check_vector(name, "x0", x0),
+        minima[lower],
+        float(f[lower]),
+        ((-d, d), (-d * 2 / 3, d * 2 / 3)),
+    )
+    prob.minima = minima
+    return prob
+
+
+def _pair(func, name, value):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{func}: {name} must be a pair (narrow, wide), got {value!r}")
+    return value
+
+
+def curve_net(width=20, depth=2, n_samples=40, seed=0) -> Problem:
+    r"""A small tanh network fitted by least squares to a 1-D curve; it trains in seconds.
+
+    Inputs :math:`t_i` are ``n_samples`` points evenly spaced on [-1, 1], targets
+    :math:`y_i = \sin 3t_i + \tfrac12 \cos 7t_i`. The network has ``depth`` hidden tanh
+    layers of ``width`` units and one linear output; with :math:`h_0 = t`,
+    :math:`h_l = \tanh(h_{l-1} W_l + b_l)` and output :math:`o = h_L W + b`:
+
+    .. math:: f(w) = \frac{1}{2n} \sum_i (o_i - y_i)^2
+
+    The gradient is backpropagation. ``x0`` draws every weight from
+    :math:`N(0, 1/\text{fan-in})` with zero biases, from ``seed`` (the data do not depend on
+    it). ``loss`` and ``grad`` accept a stack of parameter vectors ``(..., dim)``, so many
+    seeds train at once. With the defaults: 481 parameters.
+    """
+    name = "curve_net"
+    width = check_int(name, "width", width, 1)
+    depth = check_int(name, "depth", depth, 1)
+    n = check_int(name, "n_samples", n_samples, 2)
+    seed = check_int(name, "seed", seed, 0)
+    t = np.linspace(-1.0, 1.0, n)[:, None]
+    y = np.sin(3 * t[:, 0]) + 0.5 * np.cos(7 * t[:, 0])
+    sizes = [1] + [width] * depth + [1]
+    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    dim = sum(a * b + b for a, b in shapes)
+
+    def layers(w):  # w: (S, dim) -> [(W (S, a, b), b (S, 1, b)), ...]
+        out, i = [], 0
+        for a, b in shapes:
+            W = w[:, i : i + a * b].reshape(-1, a, b)
+            i += a * b
+            out.append((W, w[:, None, i : i + b]))
+            i += b
+        return out
+
+    def forward(w):
+        hs, h = [], np.broadcast_to(t, (w.shape[0],) + t.shape)
+        for W, b in layers(w)[:-1]:
+            hs.append(h)
+            h = np.tanh(h @ W + b)
+        W, b = layers(w)[-1]
+        hs.append(h)
+        return (h @ W + b)[..., 0], hs
+
+    def loss(w):
+        flat = w.reshape(-1, dim)
+        o, _ = forward(flat)
+        value = 0.5 * np.mean((o - y) ** 2, axis=-1)
+        return value.reshape(w.shape[:-1])
+
+    def grad(w):
+        flat = w.reshape(-1, dim)
+        o, hs = forward(flat)
+        delta = ((o - y) / n)[..., None]  # d f / d o, shape (S, n, 1)
+        parts = []
+        for l in range(len(shapes) - 1, -1, -1):  # noqa: E741
+            W, _ = layers(flat)[l]
+            h = hs[l]
+            parts.append((np.swapaxes(h, 1, 2) @ delta, delta.sum(axis=1)))
+            if l > 0:
+                delta = (delta @ np.swapaxes(W, 1, 2)) * (1 - h * h)
+        g = np.concatenate(
+            [np.concatenate([gW.reshape(len(flat), -1), gb], axis=1) for gW, gb in parts[::-1]],
+            axis=1,
+        )
+        return g.reshape(w.shape)
+
+    rng = np.random.default_rng(seed)
+    x0 = np.concatenate(
+        [np.r_[rng.standard_normal(a * b) / np.sqrt(a), np.zeros(b)] for a, b in shapes]
+    )
+    prob = Problem(f"curve_net {'-'.join(map(str, sizes))} tanh", loss, grad, x0)
+    prob.t, prob.y, prob.sizes = t[:, 0], y, sizes
+    return prob
+
+
+class NoisyProblem(Problem):
+    """A problem whose optimizer sees the gradient plus seeded Gaussian noise (:func:`noisy`)."""
+
+    stochastic = True
+
+    def __init__(self, base: Problem, sigma: float, seed: int):
+        super().__init__(
+            f"{base.name} + noise {sigma:g}",
+            base._loss,
+            base._grad,
+            base.x0,
+            base.x_min,
+            base.f_min,
+            base.bounds,
+            base.L,
+            base.mu,
+            base.log_scale,
+        )
+        self.base, self.sigma, self.seed = base, sigma, seed
+        if hasattr(base, "minima"):
+            self.minima = base.minima
+
+    def batch_grad(self, x, k: int) -> np.ndarray:
+        g = self._grad(x)
+        return g + self.sigma * np.random.default_rng([self.seed, k]).standard_normal(g.shape)
+
+
+def noisy(problem: Problem, sigma, seed=0) -> Problem:
+    r"""``problem`` with gradient noise: update ``k`` sees :math:`\nabla f(x) + \sigma \xi_k`.
+
+    :math:`\xi_k \sim N(0, I)` is drawn from ``seed`` and ``k`` (the same for every run with
+    that seed), one independent draw per coordinate and per point of a stack, so a stack of
+    identical starts gives independent noisy runs. ``loss`` and ``grad`` stay exact. A model
+    of minibatch noise, and the perturbation of Jin et al. (2017), arXiv:1703.00887.
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"noisy: problem must be a learnlr Problem, got {problem!r}")
+    sigma = check_nonnegative("noisy", "sigma", sigma)
+    seed = check_int("noisy", "seed", seed, 0)
+    return NoisyProblem(problem, sigma, seed)
 
 
 # --------------------------------------------------------------------------------------
@@ -496,7 +738,9 @@ REGISTRY = {
     "rosenbrock": rosenbrock,
     "beale": beale,
     "saddle": saddle,
+    "quadratic_saddle": quadratic_saddle,
     "himmelblau": himmelblau,
+    "wells": wells,
     "least_squares": least_squares,
     "logistic_regression": logistic_regression,
     "sparse_logistic_regression": sparse_logistic_regression,

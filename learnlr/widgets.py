@@ -26,7 +26,16 @@ from learnlr.plots import COLORS, contour
 from learnlr.problems import Problem
 from learnlr.trace import run
 
-__all__ = ["Slider", "LogSlider", "Choice", "Demo", "lr_demo", "optimizer_demo", "race_demo"]
+__all__ = [
+    "Slider",
+    "LogSlider",
+    "Choice",
+    "Demo",
+    "lr_demo",
+    "optimizer_demo",
+    "race_demo",
+    "escape_demo",
+]
 
 
 @dataclass(frozen=True)
@@ -790,3 +799,87 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
         return [h["ax1"]] if changed else None
 
     return Demo(controls, setup, update, title=f"Race on {problem.name}")
+
+
+def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-3):
+    r"""Chapter 13's demo: a start near a saddle and a rate -> the path and the escape time.
+
+    The start is :math:`(1, \delta)` on ``problem`` (default
+    :func:`learnlr.problems.saddle`, whose stable manifold is :math:`y = 0` and whose
+    unstable direction is :math:`y`, curvature -1). Controls: ``distance`` :math:`\delta`
+    (log scale), ``lr``, ``steps`` and ``method``: gradient descent, heavy-ball momentum 0.9,
+    Adam, or gradient descent on gradients with Gaussian noise of size ``noise``. Left: the
+    path on the contours; right: :math:`|y_k|` against the step, with the escape radius
+    ``radius`` and the prediction :math:`\log(r/\delta)/\log(1 + \eta)` of
+    :func:`learnlr.landscape.predicted_escape_steps` for gradient descent.
+    """
+    from learnlr import landscape, problems
+
+    problem = problems.saddle() if problem is None else problem
+    methods = {
+        "GD": lambda lr: _optimizers.gd(lr=lr),
+        "momentum 0.9": lambda lr: _optimizers.sgd(lr=lr, momentum=0.9),
+        "Adam": lambda lr: _optimizers.adam(lr=lr),
+        "GD + noise": lambda lr: _optimizers.gd(lr=lr),
+    }
+    noisy = problems.noisy(problem, noise, seed=0)
+    controls = {
+        "distance": LogSlider(-8, -1, 1e-6, step=0.5, description="distance δ"),
+        "lr": LogSlider(-1.3, 0, 0.1, step=0.1),
+        "method": Choice(tuple(methods), "GD"),
+        "steps": Slider(50, 1000, 50, steps),
+    }
+
+    def setup():
+        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
+        contour(problem, ax=ax0)
+        ax0.axhline(0.0, color="0.6", lw=0.8, ls=":")
+        (path,) = ax0.plot([], [], "-", color=COLORS[0], lw=1.2)
+        (start,) = ax0.plot([], [], "o", color=COLORS[0], ms=6)
+        (curve,) = ax1.semilogy([], [], color=COLORS[0])
+        ax1.axhline(radius, color="0.4", lw=0.8, ls="--")
+        (marker,) = ax1.plot([], [], "o", color=COLORS[1], ms=6)
+        ax1.set_ylim(1e-10, 3.0)
+        ax1.set_xlabel("step k")
+        ax1.set_ylabel(r"$|y_k|$, distance from the stable manifold")
+        ax1.grid(True, which="major", alpha=0.3)
+        t0, t1 = _title(ax0), _title(ax1)
+        return fig, {
+            "path": path,
+            "start": start,
+            "curve": curve,
+            "marker": marker,
+            "t0": t0,
+            "t1": t1,
+            "animated": [path, start, curve, marker, t0, t1],
+        }
+
+    def update(h, distance, lr, method, steps):
+        steps = int(steps)
+        x0 = np.array([1.0, distance])
+        prob = noisy if method == "GD + noise" else problem
+        tr = run(prob, methods[method](lr), steps, x0=x0)
+        y = np.abs(tr.x[:, 1])
+        h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
+        h["start"].set_data([x0[0]], [x0[1]])
+        h["curve"].set_data(tr.k, np.maximum(y, 1e-300))
+        out = np.flatnonzero(y >= radius)
+        predicted = landscape.predicted_escape_steps(distance, lr, 1.0, radius)
+        if out.size:
+            h["marker"].set_data([tr.k[out[0]]], [y[out[0]]])
+            h["t1"].set_text(
+                f"{method}: escaped after {tr.k[out[0]]} steps (GD predicted {predicted:.0f})"
+            )
+        else:
+            h["marker"].set_data([], [])
+            h["t1"].set_text(
+                f"{method}: not escaped in {steps} steps (GD predicted {predicted:.0f})"
+            )
+        h["t0"].set_text(f"start (1, {distance:.0e}), lr = {lr:.3g}")
+        ax1 = h["curve"].axes
+        if ax1.get_xlim() != (0.0, float(steps)):
+            ax1.set_xlim(0, steps)
+            return [ax1]
+        return None
+
+    return Demo(controls, setup, update, title=f"Escaping the saddle of {problem.name}")

@@ -5,8 +5,9 @@
 #   scripts/check_ipywidgets7.sh
 #
 # The environment (_build/envs/ipywidgets7, not committed) holds the package from this
-# repository, ipywidgets==7.7.*, and pytest + nbval to run the tests. PYTHON picks the
-# interpreter.
+# repository, ipywidgets==7.7.*, and pytest + nbval to run the tests; every other package at
+# the version pinned in requirements-lock.txt (taken as constraints, without the widget
+# packages), so that the result does not depend on the day. PYTHON picks the interpreter.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,7 +18,11 @@ t0=$(date +%s)
 rm -rf "$ENV"
 "$PYTHON" -m venv "$ENV"
 "$ENV/bin/python" -m pip install -qq --upgrade pip
-"$ENV/bin/python" -m pip install -qq . "ipywidgets==7.7.*" pytest nbval ipykernel
+pins=_build/envs/ipywidgets7-constraints.txt
+# name==version ; marker, from each entry of the lock (hash lines dropped)
+grep -E '^[A-Za-z0-9]' requirements-lock.txt | sed -e 's/ *\\$//' |
+    grep -v -i -E '^(ipywidgets|widgetsnbextension|jupyterlab-widgets)==' >"$pins"
+"$ENV/bin/python" -m pip install -qq -c "$pins" . "ipywidgets==7.7.*" pytest nbval ipykernel
 t1=$(date +%s)
 echo "ipywidgets 7: environment in $((t1 - t0)) s:"
 "$ENV/bin/python" -m pip list --format=freeze 2>/dev/null |

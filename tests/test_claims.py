@@ -246,3 +246,63 @@ def test_logistic_minimizer():
         assert prob.loss(w + 1e-3 * rng.standard_normal(w.size)) > prob.loss(w)
     with pytest.raises(ValueError, match="is l2=0.5 the problem's penalty"):
         claims.logistic_minimizer(prob, l2=0.5)
+
+
+# ---- several seeds ------------------------------------------------------------------------
+def test_t_quantile_table_and_expansion():
+    # t(0.975, df) from statistical tables: df = 1, 4, 9, 30, 60, 120
+    assert claims.t_quantile(1) == pytest.approx(12.7062, abs=1e-4)
+    assert claims.t_quantile(4) == pytest.approx(2.7764, abs=1e-4)
+    assert claims.t_quantile(9) == pytest.approx(2.2622, abs=1e-4)
+    assert claims.t_quantile(30) == pytest.approx(2.0423, abs=1e-4)
+    assert claims.t_quantile(60) == pytest.approx(2.0003, abs=1e-3)
+    assert claims.t_quantile(120) == pytest.approx(1.9799, abs=1e-3)
+    # decreasing towards the normal quantile 1.96
+    q = [claims.t_quantile(df) for df in range(1, 500)]
+    assert all(a > b for a, b in zip(q, q[1:], strict=False)) and q[-1] > 1.95996
+    with pytest.raises(ValueError, match="t_quantile: df"):
+        claims.t_quantile(0)
+
+
+def test_seed_summary_mean_interval_by_hand():
+    # mean 3, s = sqrt(2.5), half-width t(0.975, 4) * s / sqrt(5) = 2.7764 * 0.70711 = 1.96323
+    s = claims.seed_summary([5.0, 1.0, 4.0, 2.0, 3.0])
+    assert (s.n, s.mean, s.median, s.min, s.max, s.log) == (5, 3.0, 3.0, 1.0, 5.0, False)
+    assert s.lo == pytest.approx(3 - 1.96323, abs=1e-4) and s.hi == pytest.approx(
+        3 + 1.96323, abs=1e-4
+    )
+    # identical values: an interval of zero width
+    z = claims.seed_summary([2.0, 2.0, 2.0])
+    assert z.lo == z.mean == z.hi == 2.0
+
+
+def test_seed_summary_log_scale_is_geometric():
+    # log10 values -3, -2, -1: mean -2 (geometric mean 0.01), s = 1, half-width 4.3027 / sqrt(3)
+    g = claims.seed_summary([0.001, 0.01, 0.1], log=True)
+    half = 4.3027 / np.sqrt(3)
+    assert g.mean == pytest.approx(0.01)
+    assert g.lo == pytest.approx(10 ** (-2 - half), rel=1e-4)
+    assert g.hi == pytest.approx(10 ** (-2 + half), rel=1e-4)
+    assert (g.median, g.min, g.max) == (0.01, 0.001, 0.1)
+
+
+def test_seed_summary_below_above_need_the_whole_interval():
+    a = claims.seed_summary([1.0, 1.1, 0.9, 1.0, 1.05])
+    b = claims.seed_summary([3.0, 3.2, 2.9, 3.1, 3.05])
+    c = claims.seed_summary([0.5, 3.5, 1.0, 3.0, 1.5])  # overlaps both
+    assert a.below(b) and b.above(a) and not a.above(b) and not b.below(a)
+    assert not c.below(b) and not c.above(a)
+    assert a.below(2.0) and not a.below(1.0) and b.above(2.0)
+
+
+def test_seed_summary_errors():
+    with pytest.raises(ValueError, match="seed_summary: values must be 1-D with at least 2"):
+        claims.seed_summary([1.0])
+    with pytest.raises(ValueError, match="seed_summary: values must be 1-D"):
+        claims.seed_summary([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="log=True needs positive values"):
+        claims.seed_summary([1.0, 0.0], log=True)
+    with pytest.raises(ValueError, match="seed_summary: values must contain only finite"):
+        claims.seed_summary([1.0, np.inf])
+    with pytest.raises(TypeError, match="seed_summary: log must be True or False"):
+        claims.seed_summary([1.0, 2.0], log="yes")

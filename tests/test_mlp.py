@@ -256,3 +256,48 @@ def test_train_every_and_divergence(data):
         mlp.train(object(), optimizers.sgd(lr=0.1), epochs=1)
     with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
         mlp.train(net, optimizers.sgd(lr=0.1), epochs=0)
+
+
+# ---- several seeds at once ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "activation, hidden, l2, opt",
+    [
+        ("relu", (16,), 0.0, optimizers.adam(lr=0.01)),
+        ("tanh", (8, 8), 0.01, optimizers.sgd(lr=0.3, momentum=0.9)),
+        ("relu", (), 0.0, optimizers.rmsprop(lr=0.003)),
+    ],
+)
+def test_train_seeds_matches_train_seed_by_seed(data, activation, hidden, l2, opt):
+    nets = [
+        mlp.mlp_problem(hidden=hidden, data=data, activation=activation, l2=l2, seed=s)
+        for s in (0, 3, 7)
+    ]
+    stacked = mlp.train_seeds(nets, opt, epochs=2, every=5)
+    for net, res in zip(nets, stacked, strict=True):
+        one = mlp.train(net, opt, epochs=2, every=5)
+        assert res.k.tolist() == one.k.tolist() and res.status == one.status
+        for field in ("train_loss", "val_loss", "val_acc", "test_acc", "x_final"):
+            np.testing.assert_allclose(getattr(res, field), getattr(one, field), rtol=1e-9)
+    # the seeds really differ: other starting points and minibatches
+    assert abs(stacked[0].train_loss[-1] - stacked[1].train_loss[-1]) > 1e-6
+
+
+def test_train_seeds_divergence_is_per_seed(data):
+    nets = [mlp.mlp_problem(hidden=(8,), data=data, seed=s) for s in (0, 1)]
+    res = mlp.train_seeds(nets, optimizers.sgd(lr=1e4), epochs=2)
+    one = [mlp.train(n, optimizers.sgd(lr=1e4), epochs=2) for n in nets]
+    for r, o in zip(res, one, strict=True):
+        assert r.diverged and r.diverged_at == o.diverged_at and r.status == o.status
+        assert r.k.tolist() == o.k.tolist()
+
+
+def test_train_seeds_validation(data):
+    a = mlp.mlp_problem(hidden=(8,), data=data, seed=0)
+    with pytest.raises(ValueError, match="train_seeds: the problems must differ only"):
+        mlp.train_seeds([a, mlp.mlp_problem(hidden=(4,), data=data, seed=1)], optimizers.sgd(), 1)
+    with pytest.raises(TypeError, match="train_seeds: problems must be a non-empty list"):
+        mlp.train_seeds([], optimizers.sgd(), 1)
+    with pytest.raises(TypeError, match="train_seeds: opt must be a learnlr optimizer"):
+        mlp.train_seeds([a], "adam", 1)
+    with pytest.raises(ValueError, match="train_seeds: epochs"):
+        mlp.train_seeds([a], optimizers.sgd(), 0)

@@ -113,3 +113,46 @@ def test_toc_pages_exist():
     for entry in _toc_files():
         candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
         assert any(path.exists() for path in candidates), f"_toc.yml lists {entry}, not found"
+
+
+# A measured quantity printed in scientific notation with an exponent of -10 or below and more
+# than one significant digit ("f - f* = 6.5e-15") is almost always rounding noise: its digits
+# change with the CPU, the BLAS kernel, the thread count or a patch release, and the stored
+# output then fails on the next machine. CONTRIBUTING.md's rule: print the fact instead
+# ("< 1e-12: True"), or the order of magnitude alone (f"{x:.0e}") where it is the point.
+# Exempt: a bound after a comparison ("< 1e-12") and a hyper-parameter in a repr ("eps=1e-10").
+_TINY = re.compile(r"(?<![\w.])([-+]?\d+\.\d+)[eE]-(\d+)\b")
+
+
+def _noise_tokens(text):
+    found = []
+    for match in _TINY.finditer(text):
+        if int(match.group(2)) < 10:
+            continue
+        before = text[: match.start()].rstrip()
+        if before.endswith(("<", ">", "<=", ">=", "=")) and not before.endswith(" ="):
+            # "< 1e-12", ">= 1e-10" and "eps=1e-10" state a bound or a setting, not a result
+            continue
+        found.append(text[max(0, match.start() - 50) : match.end()].replace("\n", " | "))
+    return found
+
+
+def test_noise_detector_flags_results_and_spares_bounds():
+    assert _noise_tokens("final f - f* = 5.94e-43")
+    assert _noise_tokens("norm of their mean 7.8e-15\n")
+    assert not _noise_tokens("largest |difference| < 1e-15, f - f* < 1.0e-12")
+    assert not _noise_tokens("adagrad(lr=0.5, eps=1e-10), loss 2.72e+09, gap 3.5e-05")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_no_rounding_noise_in_stored_outputs(path):
+    cells = _code_cells(_read(path))
+    noise = []
+    for i, cell in enumerate(cells):
+        for output in cell.outputs:
+            text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
+            noise += [f"code cell {i}: ...{token}" for token in _noise_tokens(text)]
+    assert not noise, (
+        f"{_name(path)} prints values whose digits are rounding noise (print a comparison such "
+        "as '< 1e-12: True', or f'{x:.0e}'; see CONTRIBUTING.md):\n  " + "\n  ".join(noise)
+    )
