@@ -353,3 +353,31 @@ def test_the_setup_message_is_json_the_worker_reads():
     # the protocol's first line carries the limits; a reader of the module can check them
     assert json.loads(json.dumps(grader.LIMITS)) == grader.LIMITS
     assert os.path.exists(Path(grader.__file__).with_name("_worker.py"))
+
+
+def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_tests():
+    from learnlr import checks, lessons_momentum
+
+    guess = (
+        "import numpy as np\n"
+        "def momentum_step(x, g, b, lr, momentum, dampening, first):\n"
+        "    b_new = g.copy() if not np.any(b) else momentum * b + (1 - dampening) * g\n"
+        "    return x - lr * b_new, b_new\n"
+    )
+    space = {}
+    exec(guess, space)
+    visible = checks.check_function(
+        "2.1",
+        space["momentum_step"],
+        lessons_momentum.momentum_step_reference,
+        lessons_momentum.MOMENTUM_STEP_CASES,
+        outputs=("x_new", "b_new"),
+    )
+    assert visible.passed  # the visible cases cannot tell
+    source = coursework._sources(ROOT / "notebooks")
+    chapter2 = next(s for s in source if s.path.name == "02_momentum.ipynb")
+    code, ids = next(r for r in coursework._test_regions(chapter2) if "2.1" in r[1])
+    with grader.Session([(0, guess)]) as session:
+        mark = grader.run_tests(code, coursework._imports(chapter2.nb), session, ids)["2.1"]
+    assert not mark.passed
+    assert mark.message.endswith("use the flag, not b == 0")
