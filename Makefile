@@ -127,19 +127,23 @@ bench: $(STAMP)
 # Coursework (learnlr/coursework.py; see its docstring for the rules):
 #   make student                     student copies of notebooks/ in student/ (git-ignored):
 #                                    solutions replaced by stubs, their outputs cleared
-#   make grade SUBMISSIONS=dir       run dir/<student>.ipynb or dir/<student>/*.ipynb, each in a
-#                                    fresh kernel (TIMEOUT=60 s per cell), and write grades.csv,
-#                                    summary.csv, runs.csv and executed/ to GRADES=grades
+#   make grade SUBMISSIONS=dir       run dir/<student>.ipynb or dir/<student>/*.ipynb, each in its
+#                                    own bounded sandbox process (TIMEOUT=60 s per cell), JOBS=1
+#                                    at once (or SCHEDULER=tcp://host:8786: on a Dask cluster), mark
+#                                    them with the hidden tests, and write grades.csv, canvas.csv,
+#                                    moodle.csv, feedback/, summary.md, grades.png to GRADES=grades
 .PHONY: student grade
 TIMEOUT ?= 60
 GRADES ?= grades
+JOBS ?= 1
+SCHEDULER ?=
 
 student: $(STAMP)
 	$(BIN)/python -m learnlr.coursework student --src notebooks --out student
 
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [GRADES=grades] [TIMEOUT=60]"; exit 2; }
-	$(BIN)/python -m learnlr.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [GRADES=grades] [TIMEOUT=60] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
+	$(BIN)/python -m learnlr.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # The rendered book and the readers' environments, checked (what CI runs after `make book`):
 #   make check-book      build the book, then open every page of _toc.yml in headless Chromium

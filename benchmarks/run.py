@@ -8,7 +8,7 @@ the test suite.
 
 Options: ``--quick`` skips the slow measures (each chapter's widget in its notebook, the
 notebooks, the test suite, the book build); ``--only NAME[,NAME]`` runs only the named
-groups (widgets, chapters, adam, trace, notebooks, tests, book).
+groups (widgets, chapters, adam, trace, notebooks, tests, book, grading).
 """
 
 from __future__ import annotations
@@ -354,6 +354,47 @@ def bench_book():
     record("book build, cached (second run)", times[1], 60, "s")
 
 
+# --------------------------------------------------------------------------------------
+# Grading throughput (learnlr.coursework.grade): 200 synthetic submissions of chapter 1
+
+
+def bench_grading(count=200):
+    import shutil
+
+    from learnlr import coursework
+
+    made = ROOT / "tests" / "submissions"
+    kinds = [made / "perfect.ipynb", made / "partial.ipynb"]
+    with tempfile.TemporaryDirectory() as folder:
+        subs = Path(folder) / "subs"
+        subs.mkdir()
+        for i in range(count):
+            shutil.copy(kinds[i % len(kinds)], subs / f"student{i:03d}.ipynb")
+        coursework.grade(subs, src=ROOT / "notebooks", timeout=30, jobs=1)  # warm-up
+        rates = {}
+        for jobs in (1, 2):
+            t0 = time.perf_counter()
+            result = coursework.grade(subs, src=ROOT / "notebooks", timeout=30, jobs=jobs)
+            rates[jobs] = count / (time.perf_counter() - t0) * 60
+            passed = sum(g.passed for g in result.grades)
+            record(
+                f"grading {count} ch. 1 submissions, JOBS={jobs}",
+                rates[jobs],
+                None,
+                "/min",
+                note=f"{passed} of {len(result.grades)} exercises passed",
+            )
+    speedup = rates[2] / rates[1]
+    record(
+        "grading speed-up, JOBS=2 over serial (target >= 1.8)",
+        speedup,
+        None,
+        "x",
+        ok=speedup >= 1.8,
+        note=f"{os.cpu_count()} cores",
+    )
+
+
 GROUPS = {
     "widgets": bench_widgets,
     "chapters": bench_chapter_widgets,
@@ -362,8 +403,9 @@ GROUPS = {
     "notebooks": bench_notebooks,
     "tests": bench_tests,
     "book": bench_book,
+    "grading": bench_grading,
 }
-SLOW = {"chapters", "notebooks", "tests", "book"}
+SLOW = {"chapters", "notebooks", "tests", "book", "grading"}
 
 
 def main(argv=None):

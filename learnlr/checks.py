@@ -7,22 +7,37 @@ mistakes are recognised by running a deliberately wrong version of the reference
 (``mistakes={"did you square the gradient?": wrong_fn}``) and seeing whether the student's
 answer matches it.
 
-Bad student code never stops the notebook: an exception, ``None``, the wrong shape, NaN,
+Bad student code never stops or hangs the notebook. The student's function runs in a forked
+copy of the process (where the platform has ``os.fork``), which is killed past the time
+limit, so no ``except:`` in the student's code can swallow the limit; the copy sends back
+only numbers, so a returned object whose ``__array__`` or ``__repr__`` raises, or that
+modifies the check's own lists, cannot reach the comparison. An exception of any type
+(``KeyboardInterrupt`` excepted: it still stops the cell), ``exit()``, ``None``, text or a
+boolean where a number belongs, the wrong shape, NaN, an integer too large for a float,
 modifying an input in place, or running past the time limit each gives a clear message. An
 unfinished exercise (``raise NotImplementedError``) is reported as "not done yet".
 
-Every result is also recorded in :data:`RESULTS` (exercise id, passed, message) so a
-grading script can collect them. Checks return a :class:`CheckResult`, which displays as
-one line in a notebook; they never print.
+A check whose expected values must not be on the student's page compares with *sealed*
+answers (:func:`seal`, :func:`check_sealed`): SHA-256 digests of the values rounded to a few
+significant digits, so the page shows neither the value nor the formula.
+
+Every result is also recorded in :data:`RESULTS` (exercise id, passed, message); these are
+the student's own self-checks. Marks come from the grader (:mod:`learnlr.grader`), which does
+not read them. Checks return a :class:`CheckResult`, which displays as one line in a
+notebook; they never print.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
+import io
+import json
 import numbers
+import os
+import select
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -34,10 +49,14 @@ from learnlr._base import fmt
 __all__ = [
     "CheckResult",
     "RESULTS",
+    "Remote",
     "check_function",
     "check_value",
     "check_schedule",
+    "check_sealed",
+    "check_function_sealed",
     "results",
+    "seal",
 ]
 
 
@@ -54,7 +73,7 @@ class CheckResult(NamedTuple):
         return self.passed
 
 
-#: Every check result of this session, in order (the record a grader reads).
+#: Every check result of this session, in order (the student's own record).
 RESULTS: list[CheckResult] = []
 
 
@@ -69,89 +88,299 @@ def _record(exercise, passed, message) -> CheckResult:
     return res
 
 
-class _Timeout(BaseException):
-    """Raised into student code past the time limit; not an Exception, so that a student's
-    ``except Exception`` cannot swallow it."""
+# --------------------------------------------------------------------------------------
+# Reading what a student returned, without trusting it
+# --------------------------------------------------------------------------------------
 
 
-def _call_with_limit(fn, args: dict, time_limit: float):
-    """Call ``fn(**args)``; raise _Timeout past ``time_limit`` seconds (main thread only).
-
-    The alarm fires again every 50 ms until the call ends, so a student's bare ``except:``
-    that catches one _Timeout gets the next one.
-    """
-    use_alarm = (
-        hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    )
-    if not use_alarm:
-        with np.errstate(all="ignore"):
-            return fn(**args)
-    armed = [True]
-
-    def handler(signum, frame):
-        if armed[0]:
-            raise _Timeout
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, time_limit, 0.05)
+def _type_name(obj) -> str:
     try:
-        with np.errstate(all="ignore"):
-            return fn(**args)
-    finally:
-        armed[0] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        return str(type.__getattribute__(type(obj), "__name__"))
+    except Exception:
+        return "object"
+
+
+def _safe_text(obj, limit: int = 60) -> str:
+    """``repr(obj)`` cut to ``limit`` characters; a stand-in if its ``__repr__`` fails."""
+    try:
+        text = repr(obj)
+        if not isinstance(text, str):
+            raise TypeError
+    except Exception:
+        return f"<a {_type_name(obj)} that cannot be shown>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _number(value, depth: int = 0):
+    """``value`` as a float array, or a text saying why it is not a number (strict types).
+
+    A boolean, text, a complex number or an object is not a number; an integer too large for
+    a float becomes +-inf; a list or tuple of numbers is an array. Nothing of the student's
+    class is called except ``float``/``int`` conversions of number subclasses.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return f"a boolean ({_safe_text(value)}), not a number"
+    if isinstance(value, (str, bytes)):
+        return f"text ({_safe_text(value)}), not a number"
+    if isinstance(value, np.ndarray):
+        arr = np.ndarray.view(value, np.ndarray)
+        kind = arr.dtype.kind
+        if kind in "iuf":
+            return arr.astype(float)
+        what = {"b": "booleans", "U": "text", "S": "text", "c": "complex numbers"}
+        return f"an array of {what.get(kind, str(arr.dtype))}, not of numbers"
+    if isinstance(value, (np.integer, np.floating)):
+        return np.asarray(value, dtype=float)
+    if isinstance(value, int):
+        number = int.__int__(value)
+        try:
+            return np.asarray(float(number))
+        except OverflowError:
+            return np.asarray(np.inf if number > 0 else -np.inf)
+    if isinstance(value, float):
+        return np.asarray(float.__float__(value))
+    if isinstance(value, numbers.Real):  # Fraction and the like
+        try:
+            return np.asarray(float(value))
+        except OverflowError:
+            return np.asarray(np.inf if value > 0 else -np.inf)
+    if isinstance(value, (list, tuple)) and depth < 32:
+        items = [_number(v, depth + 1) for v in value]
+        for item in items:
+            if isinstance(item, str):
+                return f"a {_type_name(value)} holding {item}"
+        try:
+            return np.array(items, dtype=float) if items else np.zeros(0)
+        except ValueError:
+            return f"a {_type_name(value)} of pieces with different shapes"
+    return f"a {_type_name(value)} ({_safe_text(value)}), not a number or array"
+
+
+def _encode(value) -> dict:
+    """A JSON-able form of one returned quantity: its numbers, or why it has none."""
+    arr = _number(value)
+    if isinstance(arr, str):
+        return {"bad": arr}
+    return {"shape": list(arr.shape), "data": arr.ravel().tolist()}
+
+
+def _decode(item: dict):
+    if "bad" in item:
+        return str(item["bad"])
+    return np.asarray(item["data"], dtype=float).reshape(item["shape"])
 
 
 def _as_tuple(out, n):
     if n == 1:
         return (out,)
-    if not isinstance(out, (tuple, list)) or len(out) != n:
+    if type(out) not in (tuple, list) or len(out) != n:
         return None
     return tuple(out)
-
-
-def _copy_args(args: dict) -> dict:
-    """A deep copy (arrays inside lists, tuples and states too), so no call changes a case."""
-    return copy.deepcopy(dict(args))
 
 
 def _changed(before, after) -> bool:
     """Whether ``after`` differs from ``before`` anywhere inside (NaN equals NaN)."""
     if isinstance(before, np.ndarray):
         return not (
-            isinstance(after, np.ndarray)
+            type(after) is np.ndarray
             and before.shape == after.shape
             and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
         )
     if isinstance(before, (list, tuple)):
-        return len(before) != len(after) or any(map(_changed, before, after))
+        return (
+            type(after) is not type(before)
+            or len(before) != len(after)
+            or any(map(_changed, before, after))
+        )
     if isinstance(before, dict):
         return before.keys() != after.keys() or any(_changed(before[k], after[k]) for k in before)
+    if type(after) is not type(before):
+        return True
     try:
         return not (before == after or (before != before and after != after))  # NaN == NaN
     except Exception:  # values that cannot be compared
         return False
 
 
-def _same(a, b, rtol, atol) -> bool:
+def _outcome(student, case: dict, n: int) -> list:
+    """Call ``student(**case)`` on a copy of ``case``; describe what happened as JSON data.
+
+    ``["ok", [encoded outputs]]``, ``["not done"]``, ``["exit"]``, ``["interrupted"]``,
+    ``["raised", type name, message]``, ``["changed", argument, shown]``, ``["none"]`` or
+    ``["count", type name, shown]``.
+    """
+    args, before = copy.deepcopy(case), copy.deepcopy(case)
     try:
-        a = np.asarray(a, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    b = np.asarray(b, dtype=float)
+        with np.errstate(all="ignore"):
+            got = student(**args)
+    except NotImplementedError:
+        return ["not done"]
+    except SystemExit:
+        return ["exit"]
+    except KeyboardInterrupt:
+        return ["interrupted"]
+    except BaseException as err:  # the student's code may raise anything
+        return ["raised", _type_name(err), _safe_text(_message(err), 200)[1:-1]]
+    for k in before:
+        if _changed(before[k], args.get(k)):
+            v = args.get(k)
+            shown = (
+                f" (from {fmt(before[k])} to {fmt(v)})"
+                if type(v) is np.ndarray and v.shape == before[k].shape and v.dtype.kind in "iuf"
+                else ""
+            )
+            return ["changed", k, shown]
+    if got is None:
+        return ["none"]
+    got_t = _as_tuple(got, n)
+    if got_t is None:
+        return ["count", _type_name(got), _safe_text(got, 80)]
+    return ["ok", [_encode(v) for v in got_t]]
+
+
+def _message(err) -> str:
+    try:
+        text = str(err)
+        return text if isinstance(text, str) else ""
+    except Exception:
+        return ""
+
+
+# --------------------------------------------------------------------------------------
+# Running student code where its time limit cannot be caught
+# --------------------------------------------------------------------------------------
+
+
+class Remote:
+    """A student's function that lives in another process (the grader's sandbox).
+
+    A subclass implements :meth:`outcomes`; checks then never call the function here.
+    """
+
+    def outcomes(self, cases: Sequence[dict], n: int, time_limit: float) -> list[list]:
+        """One :func:`_outcome` list per case (``["timeout"]`` past the limit; then stop)."""
+        raise NotImplementedError
+
+
+class _Sink(io.TextIOBase):
+    """Where a forked check's prints go: counted and dropped."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        return len(text) if isinstance(text, str) else 0
+
+
+def _child(task, write_fd: int) -> None:
+    """In the forked copy: run ``task`` (yielding JSON-able lines), send them, exit."""
+    import sys
+
+    try:
+        os.setpgid(0, 0)  # its own group, so processes it starts are killed with it
+        sys.stdout = sys.stderr = _Sink()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for item in task():
+            data = (json.dumps(item) + "\n").encode()
+            while data:
+                data = data[os.write(write_fd, data) :]
+    except BaseException:  # nothing may escape the copy
+        pass
+    finally:
+        os._exit(0)
+
+
+def _forked(task, count: int, time_limit: float) -> list[list]:
+    """Lines of ``task()`` computed in a forked process, ``time_limit`` s for each.
+
+    A line that does not come in time ends the list with ``["timeout"]`` (the process is
+    killed); a process that dies early ends it with ``["died", how]``.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (runs in the child)
+        os.close(read_fd)
+        _child(task, write_fd)
+    os.close(write_fd)
+    child = pid
+    lines: list[list] = []
+    buffer = b""
+    deadline = time.monotonic() + time_limit
+    try:
+        while len(lines) < count:
+            left = deadline - time.monotonic()
+            ready = select.select([read_fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                lines.append(["timeout"])
+                break
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                _, status = os.waitpid(pid, 0)
+                pid = 0
+                lines.append(["died", _how_it_ended(status)])
+                break
+            buffer += chunk
+            while b"\n" in buffer and len(lines) < count:
+                line, buffer = buffer.split(b"\n", 1)
+                lines.append(json.loads(line))
+                deadline = time.monotonic() + time_limit
+    finally:
+        os.close(read_fd)
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(child, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if pid:
+            os.waitpid(pid, 0)
+    return lines
+
+
+def _how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def _outcomes(student, cases: list[dict], n: int, time_limit: float) -> list[list]:
+    """What ``student`` did on each case, the call run where its limit cannot be caught."""
+    if issubclass(type(student), Remote):
+        return student.outcomes(cases, n, time_limit)
+
+    def task():
+        for case in cases:
+            yield _outcome(student, case, n)
+
+    if hasattr(os, "fork"):
+        return _forked(task, len(cases), time_limit)
+    out = []  # no fork (Windows): no wall-clock bound
+    for case in cases:
+        out.append(_outcome(student, case, n))
+        if out[-1][0] != "ok":
+            break
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------
+
+
+def _same(a, b, rtol, atol) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
 
 
 def _signature_problem(student, case: dict) -> str:
     """Why ``student(**case)`` cannot be called, or ""."""
+    if issubclass(type(student), Remote):
+        return ""
     if not callable(student):
-        return f"{student!r:.40} is not a function"
+        return f"{_safe_text(student, 40)} is not a function"
     try:
         inspect.signature(student).bind(**case)
     except TypeError as err:
         return f"your function must take the arguments ({', '.join(case)}): {err}"
-    except ValueError:  # no signature to inspect (a builtin): just call it
+    except Exception:  # no signature to inspect (a builtin, an odd object): just call it
         pass
     return ""
 
@@ -162,6 +391,39 @@ def _describe_case(args: dict) -> str:
         numeric = isinstance(v, (np.ndarray, float, int)) and not isinstance(v, bool)
         parts.append(f"{k}={fmt(v)}" if numeric else f"{k}={v!r}")
     return ", ".join(parts)
+
+
+def _problem(outcome: list, i: int, case: dict, time_limit: float, outputs) -> str:
+    """The feedback for an outcome other than "ok", or ""."""
+    kind = outcome[0]
+    where = f"on case {i + 1} ({_describe_case(case)})"
+    if kind == "ok":
+        return ""
+    if kind == "not done":
+        return "not done yet (the function still raises NotImplementedError)"
+    if kind == "exit":
+        return f"your function called exit() on case {i + 1}"
+    if kind == "interrupted":  # in the grader's sandbox: it stops only the student's call
+        return f"your function raised KeyboardInterrupt {where}"
+    if kind == "raised":
+        return f"your function raised {outcome[1]}: {outcome[2]} {where}"
+    if kind == "timeout":
+        return f"your function ran longer than {time_limit:g} s {where}; is there an endless loop?"
+    if kind == "died":
+        return f"your function stopped the process {where}: it {outcome[1]}"
+    if kind == "changed":
+        return (
+            f"your function changed its input {outcome[1]!r} in place{outcome[2]}; compute a "
+            "new array instead (e.g. x - lr * g, not x -= lr * g)"
+        )
+    if kind == "none":
+        return "your function returned None; did you forget the return statement?"
+    if kind == "count":
+        return (
+            f"your function should return {len(outputs)} values ({', '.join(outputs)}), "
+            f"got {outcome[1]} {outcome[2]}"
+        )
+    return f"the check could not read your function's answer {where}"
 
 
 def check_function(
@@ -181,15 +443,17 @@ def check_function(
         exercise: an id such as ``"1.1"`` (recorded with the result).
         student, reference: functions taking the same keyword arguments and returning
             one value, or a tuple of ``len(outputs)`` values.
-        cases: keyword-argument dicts; arrays are copied, so neither side can change them,
-            and a student function that modifies its input is reported.
+        cases: keyword-argument dicts. They are copied before the student's code runs, and
+            every call gets its own copy, so nothing the student does changes them; a
+            student function that modifies its input is reported.
         outputs: names of the returned quantities, used in the feedback.
         mistakes: ``{hint: wrong_fn}``; when the student's answer matches ``wrong_fn``'s,
             the hint is added to the feedback.
         rtol, atol: tolerances of the comparison.
-        time_limit: seconds allowed per call.
+        time_limit: seconds allowed per call (wall clock).
     """
     n = len(outputs)
+    cases = [copy.deepcopy(dict(case)) for case in cases]
     if not cases:
         raise ValueError(f"check_function: cases must not be empty (exercise {exercise})")
     if student is None or student is Ellipsis:
@@ -197,111 +461,70 @@ def check_function(
     problem = _signature_problem(student, cases[0])
     if problem:
         return _record(exercise, False, problem)
-    for i, case in enumerate(cases):
-        expected = _as_tuple(reference(**_copy_args(case)), n)
-        args = _copy_args(case)
-        before = _copy_args(args)
-        t0 = time.perf_counter()
-        try:
-            got = _call_with_limit(student, args, time_limit)
-        except NotImplementedError:
-            return _record(
-                exercise, False, "not done yet (the function still raises NotImplementedError)"
-            )
-        except SystemExit:
-            return _record(exercise, False, f"your function called exit() on case {i + 1}")
-        except _Timeout:
-            return _record(
-                exercise,
-                False,
-                f"your function ran longer than {time_limit:g} s "
-                f"on case {i + 1} ({_describe_case(case)}); is there an endless loop?",
-            )
-        except Exception as err:  # the student's code may raise anything
-            return _record(
-                exercise,
-                False,
-                f"your function raised {type(err).__name__}: "
-                f"{err} on case {i + 1} ({_describe_case(case)})",
-            )
-        elapsed = time.perf_counter() - t0
-        if elapsed > time_limit:
-            return _record(
-                exercise,
-                False,
-                f"your function took {elapsed:.1f} s on case "
-                f"{i + 1}; the limit is {time_limit:g} s",
-            )
-        for k, v in args.items():
-            if _changed(before[k], v):
-                shown = (
-                    f" (from {fmt(before[k])} to {fmt(v)})"
-                    if isinstance(v, np.ndarray) and v.shape == before[k].shape
-                    else ""
-                )
-                return _record(
-                    exercise,
-                    False,
-                    f"your function changed its input {k!r} in place{shown}; compute a new "
-                    "array instead (e.g. x - lr * g, not x -= lr * g)",
-                )
-        if got is None:
-            return _record(
-                exercise, False, "your function returned None; did you forget the return statement?"
-            )
-        got_t = _as_tuple(got, n)
-        if got_t is None:
-            return _record(
-                exercise,
-                False,
-                f"your function should return {n} values "
-                f"({', '.join(outputs)}), got {type(got).__name__} {got!r:.80}",
-            )
-        for name, g, e in zip(outputs, got_t, expected, strict=True):
-            if _same(g, e, rtol, atol):
-                continue
-            try:
-                g_arr = np.asarray(g, dtype=float)
-            except (TypeError, ValueError):
-                return _record(
-                    exercise,
-                    False,
-                    f"your {name} is {g!r:.60}, not a number or array; expected {fmt(e)}",
-                )
-            e_arr = np.asarray(e, dtype=float)
-            if g_arr.shape != e_arr.shape:
-                return _record(
-                    exercise,
-                    False,
-                    f"your {name} has shape {g_arr.shape}; "
-                    f"expected shape {e_arr.shape} (case {i + 1})",
-                )
-            if not np.all(np.isfinite(g_arr)):
-                return _record(
-                    exercise,
-                    False,
-                    f"your {name} contains NaN or inf: "
-                    f"{fmt(g_arr)}; expected {fmt(e_arr)} (case {i + 1}: "
-                    f"{_describe_case(case)})",
-                )
-            hint = ""
-            for text, wrong in (mistakes or {}).items():
-                try:
-                    w = _as_tuple(wrong(**_copy_args(case)), n)
-                except Exception:  # a mistake model that does not apply to this case
-                    continue
-                if w is not None and all(
-                    _same(a, b, rtol, atol) for a, b in zip(got_t, w, strict=True)
-                ):
-                    hint = f" -- {text}"
-                    break
-            return _record(
-                exercise,
-                False,
-                f"your {name} is {fmt(g_arr)}; expected "
-                f"{fmt(e_arr)} (case {i + 1}: {_describe_case(case)}){hint}",
-            )
+    expected = [_as_tuple(reference(**copy.deepcopy(case)), n) for case in cases]
+    for i, outcome in enumerate(_outcomes(student, cases, n, time_limit)):
+        case = cases[i]
+        problem = _problem(outcome, i, case, time_limit, outputs)
+        if outcome[0] == "interrupted" and not issubclass(type(student), Remote):
+            raise KeyboardInterrupt  # the user stopped the cell
+        if problem:
+            return _record(exercise, False, problem)
+        got_t = [_decode(item) for item in outcome[1]]
+        message = _first_difference(got_t, expected[i], case, i, outputs, mistakes, rtol, atol)
+        if message:
+            return _record(exercise, False, message)
     return _record(exercise, True, f"all {len(cases)} cases agree with the reference")
+
+
+def _first_difference(got_t, expected, case, i, outputs, mistakes, rtol, atol) -> str:
+    """The message about the first returned quantity that differs from the expected, or ""."""
+    n = len(outputs)
+    where = f"(case {i + 1}: {_describe_case(case)})"
+    for name, g, e in zip(outputs, got_t, expected, strict=True):
+        e_arr = np.asarray(e, dtype=float)
+        if isinstance(g, str):
+            return f"your {name} is {g}; expected {fmt(e_arr)} {where}"
+        if _same(g, e_arr, rtol, atol):
+            continue
+        if g.shape != e_arr.shape:
+            return f"your {name} has shape {g.shape}; expected shape {e_arr.shape} (case {i + 1})"
+        if not np.all(np.isfinite(g)):
+            return f"your {name} contains NaN or inf: {fmt(g)}; expected {fmt(e_arr)} {where}"
+        hint = ""
+        for text, wrong in (mistakes or {}).items():
+            try:
+                w = _as_tuple(wrong(**copy.deepcopy(case)), n)
+            except Exception:  # a mistake model that does not apply to this case
+                continue
+            if w is not None and all(
+                not isinstance(a, str) and _same(a, np.asarray(b, dtype=float), rtol, atol)
+                for a, b in zip(got_t, w, strict=True)
+            ):
+                hint = f" -- {text}"
+                break
+        return f"your {name} is {fmt(g)}; expected {fmt(e_arr)} {where}{hint}"
+    return ""
+
+
+def _answer_number(exercise: str, answer, time_limit: float):
+    """The answer as one float, or a CheckResult saying why it is not one."""
+    if issubclass(type(answer), Remote):
+        lines = answer.outcomes([{}], 1, time_limit)
+    elif hasattr(os, "fork"):
+        lines = _forked(lambda: iter([["ok", [_encode(answer)]]]), 1, time_limit)
+    else:
+        lines = [["ok", [_encode(answer)]]]
+    outcome = lines[0] if lines else ["died", "sent nothing"]
+    if outcome[0] == "none":
+        return _record(exercise, False, "not done yet (no answer given)")
+    if outcome[0] != "ok":
+        return _record(exercise, False, "the check could not read your answer")
+    value = _decode(outcome[1][0])
+    if isinstance(value, str):
+        return _record(exercise, False, f"your answer is {value}")
+    if value.size != 1:
+        return _record(exercise, False, f"your answer has shape {value.shape}; expected one number")
+    return float(value.ravel()[0])
 
 
 def check_value(
@@ -312,22 +535,21 @@ def check_value(
     hint: str = "",
     mistakes: dict[str, float] | None = None,
     atol: float = 0.0,
+    time_limit: float = 2.0,
 ) -> CheckResult:
     """Compare a numeric answer with the expected value (tolerances ``rtol`` and ``atol``).
 
     ``mistakes`` maps a hint to the value a known mistake produces (e.g.
     ``{"that is 1/L; the bound is 2/L": 1 / L}``); when the answer matches one, its hint
     is given. ``hint`` is given for any other wrong answer. ``atol`` > 0 is needed when the
-    expected value is 0. Text and booleans are not numbers.
+    expected value is 0. Text and booleans are not numbers; an array with one element is
+    its element.
     """
     if answer is None or answer is Ellipsis:
         return _record(exercise, False, "not done yet (no answer given)")
-    is_number = isinstance(answer, numbers.Real) or (
-        isinstance(answer, np.ndarray) and answer.size == 1 and answer.dtype.kind in "iuf"
-    )
-    if not is_number or isinstance(answer, (bool, np.bool_)):
-        return _record(exercise, False, f"your answer {answer!r:.60} is not a number")
-    a = float(answer)
+    a = _answer_number(exercise, answer, time_limit)
+    if isinstance(a, CheckResult):
+        return a
     if np.isclose(a, expected, rtol=rtol, atol=atol):
         return _record(exercise, True, f"{fmt(a, 6)} is right")
     for text, wrong in (mistakes or {}).items():
@@ -368,3 +590,117 @@ def check_schedule(
         rtol=rtol,
         time_limit=time_limit,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Sealed answers: the page shows a digest, not the value
+# --------------------------------------------------------------------------------------
+
+
+def _digest(value: float, digits: int) -> str:
+    return hashlib.sha256(f"learnlr:{float(value):.{digits - 1}e}".encode()).hexdigest()[:16]
+
+
+def _digests(value: float, digits: int) -> set:
+    """Digests of ``value`` and of its neighbours, so rounding noise cannot flip a result."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return {_digest(value, digits)}
+    nudge = 10.0 ** -(digits + 2)
+    return {_digest(value * f, digits) for f in (1 - nudge, 1, 1 + nudge)}
+
+
+def seal(value: float, digits: int = 4) -> str:
+    """The digest a sealed check compares with: ``value`` rounded to ``digits`` significant
+    digits and hashed (SHA-256). Use it when writing an exercise, not in the notebook.
+
+    Example:
+        >>> seal(0.5) == seal(0.50001)
+        True
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"seal: value must be a real number, got {value!r}")
+    if not (isinstance(digits, int) and 1 <= digits <= 15):
+        raise ValueError(f"seal: digits must be an int in [1, 15], got {digits!r}")
+    return _digest(float(value), digits)
+
+
+def check_sealed(
+    exercise: str,
+    answer: Any,
+    sealed: str,
+    digits: int = 4,
+    mistakes: dict[str, str] | None = None,
+    hint: str = "",
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Compare a numeric answer with a sealed expected value (see :func:`seal`).
+
+    ``sealed`` is ``seal(expected, digits)``; ``mistakes`` maps the sealed value of a known
+    mistake to its hint. The answer passes when it agrees with the expected value to
+    ``digits`` significant digits. The message does not show the expected value.
+    """
+    if answer is None or answer is Ellipsis:
+        return _record(exercise, False, "not done yet (no answer given)")
+    a = _answer_number(exercise, answer, time_limit)
+    if isinstance(a, CheckResult):
+        return a
+    found = _digests(a, digits)
+    if sealed in found:
+        return _record(exercise, True, f"{fmt(a, 6)} is right")
+    for digest, text in (mistakes or {}).items():
+        if digest in found:
+            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
+    extra = f" -- {hint}" if hint else ""
+    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+
+
+def check_function_sealed(
+    exercise: str,
+    student: Callable,
+    cases: Sequence[dict],
+    sealed: Sequence[str],
+    output: str = "result",
+    mistakes: dict[str, Sequence[str]] | None = None,
+    digits: int = 6,
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Compare ``student(**case)`` (one number per case) with sealed expected values.
+
+    ``sealed[i]`` is ``seal(expected_i, digits)``; ``mistakes`` maps a hint to the sealed
+    values a known mistake gives on each case. Neither the values nor the formula that
+    makes them appear on the page; the message does not show the expected value.
+    """
+    cases = [copy.deepcopy(dict(case)) for case in cases]
+    if not cases or len(sealed) != len(cases):
+        raise ValueError(
+            f"check_function_sealed: need one sealed value per case (exercise {exercise}), "
+            f"got {len(sealed)} for {len(cases)} cases"
+        )
+    if student is None or student is Ellipsis:
+        return _record(exercise, False, "not done yet (no function given)")
+    problem = _signature_problem(student, cases[0])
+    if problem:
+        return _record(exercise, False, problem)
+    for i, outcome in enumerate(_outcomes(student, cases, 1, time_limit)):
+        if outcome[0] == "interrupted" and not issubclass(type(student), Remote):
+            raise KeyboardInterrupt  # the user stopped the cell
+        problem = _problem(outcome, i, cases[i], time_limit, (output,))
+        if problem:
+            return _record(exercise, False, problem)
+        got = _decode(outcome[1][0])
+        where = f"(case {i + 1}: {_describe_case(cases[i])})"
+        if isinstance(got, str):
+            return _record(exercise, False, f"your {output} is {got} {where}")
+        if got.size != 1:
+            return _record(
+                exercise, False, f"your {output} has shape {got.shape}; expected one number"
+            )
+        found = _digests(float(got.ravel()[0]), digits)
+        if sealed[i] in found:
+            continue
+        hint = next(
+            (f" -- {text}" for text, seals in (mistakes or {}).items() if seals[i] in found), ""
+        )
+        return _record(exercise, False, f"your {output} {fmt(got, 6)} is not right {where}{hint}")
+    return _record(exercise, True, f"all {len(cases)} cases are right")

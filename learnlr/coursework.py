@@ -6,7 +6,7 @@ a database::
     python -m learnlr.coursework list                    # exercise ids per notebook
     python -m learnlr.coursework student [--src notebooks] [--out student]
     python -m learnlr.coursework grade SUBMISSIONS [--out grades] [--timeout 60]
-                                         [--src notebooks] [--jobs 1]
+                                         [--src notebooks] [--jobs 1] [--scheduler URL]
 
 (``make student`` and ``make grade SUBMISSIONS=dir`` call the last two.)
 
@@ -51,19 +51,24 @@ How a student copy is made
 How a submission is graded
 --------------------------
 Each submitted notebook (``SUBMISSIONS/<student>.ipynb``, or
-``SUBMISSIONS/<student>/<chapter>.ipynb``) runs in a fresh kernel, in its own directory, cell
-by cell with a time limit per cell; a cell that runs too long is interrupted and the next one
-runs. Errors do not stop the run. After each cell the grader reads
-:data:`learnlr.checks.RESULTS` from the kernel, so results survive a kernel that dies or hangs
-later. The last result of an exercise counts; an exercise whose check never ran is "not
-reached", with the reason. Check cells edited by the student (and nbgrader grade or locked
-cells) are put back to the instructor's version before the run, as nbgrader does, so hidden
-tests run and a weakened check does not count; deleted cells are not put back.
+``SUBMISSIONS/<student>/<chapter>.ipynb``) runs in a sandbox process of its own
+(:mod:`learnlr.grader`): bounded CPU time, memory, file sizes and wall time per cell and per
+submission; where the platform allows, no network, the instructor's files and the other
+submissions hidden, and the rights of ``nobody``. Check cells edited by the student (and
+nbgrader grade or locked cells) are put back to the instructor's version before the run, as
+nbgrader does, without their hidden tests. A cell that runs too long or ends the process is
+skipped and the cells run again without it.
+
+The marks come from the instructor's tests, run in the grader's own process: each
+``### BEGIN HIDDEN TESTS`` region, and the visible check of an exercise that has none. The
+student's names they use are proxies into the sandbox, which receives inputs and returns
+only numbers; the student's kernel never sees a hidden test, and nothing it records counts.
 
 The grader writes ``grades.csv`` (student, exercise, result, message), ``summary.csv``
-(exercise, n_pass, n_total), ``runs.csv`` (how each notebook ran) and the executed notebooks
-under ``executed/``, and prints the tables. As with nbgrader, the student's code runs with the
-grader's rights and could forge its results: run untrusted submissions in a sandbox.
+(exercise, n_pass, n_total), ``runs.csv`` (how each notebook ran), ``canvas.csv`` and
+``moodle.csv`` (gradebook imports), ``feedback/<student>.md``, ``summary.md`` and
+``grades.png`` (:func:`write_results`), and prints the tables. ``--jobs N`` grades N
+submissions at once; ``--scheduler tcp://host:8786`` grades them on a Dask cluster.
 
 This module imports nbformat and nbclient only inside the functions that need them.
 """
@@ -100,6 +105,9 @@ __all__ = [
     "list_exercises",
     "run_notebook",
     "grade",
+    "write_results",
+    "feedback",
+    "gradebook",
     "main",
 ]
 
@@ -793,19 +801,95 @@ def _natural(ex_id: str):
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", ex_id)]
 
 
-def _grade_one(student: str, path: Path, sources, timeout: float):
-    """Run one submission; return (source or None, run or None, notes, error)."""
+def _imports(nb) -> str:
+    """The top-level import statements of a notebook's code cells, one per line."""
+    lines = []
+    for cell in nb.cells:
+        tree = _parse(cell.source) if cell.cell_type == "code" else None
+        for node in tree.body if tree else []:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                lines.append(ast.unparse(node))
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _test_regions(source: _Source) -> list[tuple[str, list[str]]]:
+    """``(code, exercise ids)`` the grader runs: each hidden-test region of the instructor's
+    notebook, and the visible check of every exercise that has no hidden tests."""
+    regions, covered = [], set()
+    for index, cell in enumerate(source.nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.split("\n")
+        where = f"{source.path}, cell {index}"
+        for begin, end in solution_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, where=where):
+            code = textwrap.dedent("\n".join(lines[begin + 1 : end]))
+            ids = list(dict.fromkeys(_check_ids(code)))
+            regions.append((code, ids))
+            covered.update(ids)
+    by_id = {c.get("id"): c for c in source.nb.cells}
+    for ex in source.exercises:
+        if ex.id in covered or ex.check_cell not in by_id:
+            continue
+        visible, _ = _remove_hidden_tests(by_id[ex.check_cell].source, str(source.path))
+        regions.append((_mask_magics(visible), [ex.id]))
+    return regions
+
+
+class _Marked(NamedTuple):
+    source: _Source | None
+    marks: dict  # exercise id -> grader.ExerciseMark
+    notes: list[str]  # how the run went
+    seconds: float
+
+
+def _grade_one(student: str, path: Path, sources, limits: dict, hide: Sequence) -> _Marked:
+    """Run one submission in its sandbox and mark it with the instructor's tests."""
+    from learnlr import grader
+
+    t0 = time.perf_counter()
     try:
         nb = _read(path)
     except Exception as err:
-        return _match(None, path, sources), None, [], f"could not read the notebook: {err}"
+        source = _match(None, path, sources)
+        return _Marked(source, {}, [f"could not read the notebook: {err}"], 0.0)
     source = _match(nb, path, sources)
+    if source is None:
+        return _Marked(None, {}, ["no instructor notebook matches it"], 0.0)
     try:
-        notes = _restore_cells(nb, source) if source else []
-        run = run_notebook(nb, timeout=timeout, cwd=path.parent)
-    except Exception as err:  # one odd notebook must not stop the grading of the others
-        return source, None, [], f"could not grade the notebook: {type(err).__name__}: {err}"
-    return source, run, notes, ""
+        notes = _restore_cells(nb, source)
+        cells = []
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.source.strip():
+                code, _ = _remove_hidden_tests(cell.source, f"{path}, cell {index}")
+                cells.append((index, _mask_magics(code)))
+    except ValueError as err:  # badly marked hidden tests in the submission
+        return _Marked(source, {}, [f"could not grade the notebook: {err}"], 0.0)
+    marks: dict = {}
+    with grader.Session(cells, hide=hide, limits=limits) as session:
+        session.start()
+        for code, ids in _test_regions(source):
+            marks.update(grader.run_tests(code, _imports(source.nb), session, ids))
+    status = session.status
+    for ex in source.exercises:
+        mark = marks.get(ex.id)
+        if mark is None or mark.passed:
+            continue
+        for index, cell in enumerate(nb.cells):
+            if cell.get("id") in ex.solution_cells and status.get(index, ("ok",))[0] != "ok":
+                what = status[index]
+                verb = "raised" if what[0] == "error" else ""
+                marks[ex.id] = mark._replace(
+                    message=f"{mark.message}; its solution cell {verb} {what[1]}".replace("  ", " ")
+                )
+                break
+    errors = [
+        f"cell {i} raised {detail}"
+        for i, (state, detail) in sorted(status.items())
+        if state == "error"
+    ]
+    run_notes = notes + session.warnings + errors + session.notes
+    run_notes.append("isolation: " + (", ".join(session.isolation) or "none"))
+    return _Marked(source, marks, run_notes, time.perf_counter() - t0)
 
 
 def grade(
@@ -815,50 +899,91 @@ def grade(
     out=None,
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int = 1,
+    limits: dict | None = None,
+    scheduler: str | None = None,
 ) -> Grading:
-    """Grade every notebook in ``submissions``; write the CSV files to ``out`` if given.
+    """Grade every notebook in ``submissions``; write the result files to ``out`` if given.
 
     The instructor notebooks in ``src`` tell which exercises each submission should have
-    (matched by cell ids, else by file name). A student who did not submit a notebook that
-    others did gets "not submitted" for its exercises.
+    (matched by cell ids, else by file name) and hold the tests that mark them. Each
+    submission runs in its own bounded process (``timeout`` seconds per cell; ``limits`` as
+    in :data:`learnlr.grader.LIMITS`); ``jobs`` submissions run at once on this machine, or
+    on a Dask cluster when ``scheduler`` is its address (``tcp://host:8786``). A student who
+    did not submit a notebook that others did gets "not submitted" for its exercises.
     """
-    import nbformat
-
     folder = Path(submissions)
     if not folder.is_dir():
         raise ValueError(f"grade: submissions must be a directory, got {str(submissions)!r}")
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise ValueError(f"grade: jobs must be an int >= 1, got {jobs!r}")
+    limits = {**(limits or {}), "cell_s": float(timeout)}
     sources = _sources(src)
     pairs = _submissions(folder)
-    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-        outcomes = list(pool.map(lambda p: _grade_one(*p, sources, timeout), pairs))
+    hide = [str(Path(src).resolve()), str(folder.resolve())]
+    if out is not None:
+        hide.append(str(Path(out).resolve()))
+    if scheduler:
+        outcomes = _on_dask(scheduler, pairs, src, limits, hide)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            outcomes = list(pool.map(lambda p: _grade_one(*p, sources, limits, hide), pairs))
+    result = _tabulate(folder, sources, pairs, outcomes)
+    if out is not None:
+        write_results(result, out)
+    return result
 
+
+def _grade_on_worker(student: str, path: str, src: str, limits: dict, hide: list) -> tuple:
+    """One submission, graded where a Dask worker runs it (the same code as locally)."""
+    marked = _grade_one(student, Path(path), _sources(src), limits, hide)
+    return (
+        str(marked.source.path) if marked.source else None,
+        {k: tuple(v) for k, v in marked.marks.items()},
+        marked.notes,
+        marked.seconds,
+    )
+
+
+def _on_dask(scheduler: str, pairs, src, limits: dict, hide: list) -> list[_Marked]:
+    from dask.distributed import Client
+
+    from learnlr import grader
+
+    sources = {str(s.path): s for s in _sources(src)}
+    with Client(scheduler) as client:
+        futures = [
+            client.submit(_grade_on_worker, student, str(path), str(src), limits, hide, pure=False)
+            for student, path in pairs
+        ]
+        done = client.gather(futures)
+    return [
+        _Marked(
+            sources.get(path),
+            {k: grader.ExerciseMark(*v) for k, v in marks.items()},
+            notes,
+            seconds,
+        )
+        for path, marks, notes, seconds in done
+    ]
+
+
+def _tabulate(folder: Path, sources, pairs, outcomes: list[_Marked]) -> Grading:
     order: dict[str, int] = {}
     for source in sources:
         for ex in source.exercises:
             order.setdefault(ex.id, len(order))
-    assigned = {o[0].path for o in outcomes if o[0] is not None}
+    assigned = {o.source.path for o in outcomes if o.source is not None}
     students = sorted({student for student, _ in pairs})
     table: dict[tuple[str, str], Grade] = {}
     runs = []
-    for (student, path), (source, run, notes, error) in zip(pairs, outcomes, strict=True):
+    for (student, path), marked in zip(pairs, outcomes, strict=True):
         rel = str(path.relative_to(folder))
-        seconds = run.seconds if run else 0.0
-        runs.append((student, rel, round(seconds, 1), _describe_run(run, notes, error)))
-        last = run.last_results() if run else {}
-        expected = [ex.id for ex in source.exercises] if source else []
-        for ex_id in expected + [e for e in last if e not in expected]:
-            if ex_id in last:
-                res = last[ex_id]
-                table[student, ex_id] = Grade(student, ex_id, res.passed, res.message)
-            else:
-                message = _not_reached(ex_id, run)
-                table[student, ex_id] = Grade(student, ex_id, False, message)
-            order.setdefault(ex_id, len(order) + 1000)
-        for ex in source.exercises if source and run else []:
-            trouble = _solution_trouble(ex, run)
-            grade_ = table[student, ex.id]
-            if trouble and not grade_.passed:
-                table[student, ex.id] = grade_._replace(message=f"{grade_.message}; {trouble}")
+        runs.append((student, rel, round(marked.seconds, 1), "; ".join(marked.notes)))
+        expected = [ex.id for ex in marked.source.exercises] if marked.source else []
+        for ex_id in expected:
+            mark = marked.marks.get(ex_id)
+            message = mark.message if mark else "not graded: " + "; ".join(marked.notes[:1])
+            table[student, ex_id] = Grade(student, ex_id, bool(mark and mark.passed), message)
     for source in sources:
         if source.path not in assigned:
             continue
@@ -878,19 +1003,114 @@ def grade(
         )
         for ex_id in exercise_ids
     ]
-    result = Grading(grades, summary, runs)
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        _write_csv(out / "grades.csv", ["student", "exercise", "result", "message"], result.grades)
-        _write_csv(out / "summary.csv", ["exercise", "n_pass", "n_total"], result.summary)
-        _write_csv(out / "runs.csv", ["student", "notebook", "seconds", "run"], result.runs)
-        for (student, path), (_, run, _, _) in zip(pairs, outcomes, strict=True):
-            if run is not None:
-                target = out / "executed" / student / path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(run.nb, target)
-    return result
+    return Grading(grades, summary, runs)
+
+
+def write_results(result: Grading, out, figure: bool = True) -> list[Path]:
+    """Write what instructors and students receive to the folder ``out``; return the paths.
+
+    * ``grades.csv`` (student, exercise, result, message), ``summary.csv`` (exercise,
+      n_pass, n_total), ``runs.csv`` (how each submission ran);
+    * ``canvas.csv`` and ``moodle.csv``: one row per student, one column per chapter (the
+      number of its exercises passed) and the total, in the layouts the Canvas and Moodle
+      gradebook imports read (students matched by login / username);
+    * ``feedback/<student>.md``: each exercise, pass or fail, and the first wrong quantity;
+    * ``summary.md`` and, with ``figure``, ``grades.png``: the class's marks per exercise and
+      the distribution of totals.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / name for name in ("grades.csv", "summary.csv", "runs.csv")]
+    _write_csv(written[0], ["student", "exercise", "result", "message"], result.grades)
+    _write_csv(written[1], ["exercise", "n_pass", "n_total"], result.summary)
+    _write_csv(written[2], ["student", "notebook", "seconds", "run"], result.runs)
+    chapters, totals = gradebook(result)
+    students = sorted(totals)
+    possible = _possible(result)
+    canvas = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]]
+    canvas[0] += [f"Chapter {c}" for c in chapters] + ["learnlr total"]
+    canvas.append(["Points Possible", "", "", "", ""] + [possible[c] for c in chapters])
+    canvas[-1].append(sum(possible.values()))
+    moodle = [["Username"] + [f"Chapter {c}" for c in chapters] + ["learnlr total"]]
+    for student in students:
+        marks = [totals[student].get(c, 0) for c in chapters]
+        canvas.append([student, "", "", student, ""] + marks + [sum(marks)])
+        moodle.append([student] + marks + [sum(marks)])
+    for name, rows in (("canvas.csv", canvas), ("moodle.csv", moodle)):
+        written.append(out / name)
+        _write_csv(written[-1], rows[0], rows[1:])
+    runs = {student: text for student, _, _, text in result.runs}
+    for student in students:
+        target = out / "feedback" / f"{student}.md"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(feedback(result, student, runs.get(student, "")), encoding="utf-8")
+        written.append(target)
+    written.append(out / "summary.md")
+    written[-1].write_text(_summary_markdown(result, figure), encoding="utf-8")
+    if figure:
+        from learnlr import grade_plots
+
+        written.append(grade_plots.save_class_figure(result, out / "grades.png"))
+    return written
+
+
+def _chapter(exercise: str) -> str:
+    return exercise.split(".")[0]
+
+
+def _possible(result: Grading) -> dict[str, int]:
+    possible: dict[str, int] = {}
+    for ex_id, _, _ in result.summary:
+        possible[_chapter(ex_id)] = possible.get(_chapter(ex_id), 0) + 1
+    return possible
+
+
+def gradebook(result: Grading) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """(chapters in order, ``{student: {chapter: exercises passed}}``)."""
+    chapters = list(dict.fromkeys(_chapter(ex_id) for ex_id, _, _ in result.summary))
+    totals: dict[str, dict[str, int]] = {}
+    for g in result.grades:
+        marks = totals.setdefault(g.student, {})
+        marks[_chapter(g.exercise)] = marks.get(_chapter(g.exercise), 0) + int(g.passed)
+    return chapters, totals
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def feedback(result: Grading, student: str, run: str = "") -> str:
+    """A student's feedback in Markdown: each exercise, pass or fail, what was found."""
+    mine = [g for g in result.grades if g.student == student]
+    lines = [
+        f"# Feedback for {student}",
+        "",
+        f"Exercises passed: {sum(g.passed for g in mine)} of {len(mine)}.",
+        "",
+        "| exercise | result | what the grader found |",
+        "|---|---|---|",
+    ]
+    for g in mine:
+        lines.append(f"| {g.exercise} | {'pass' if g.passed else 'fail'} | {_cell(g.message)} |")
+    if run:
+        lines += ["", "## How your notebook ran", ""]
+        lines += [f"- {_cell(part)}" for part in run.split("; ")]
+    return "\n".join(lines) + "\n"
+
+
+def _summary_markdown(result: Grading, figure: bool) -> str:
+    chapters, totals = gradebook(result)
+    lines = ["# Class summary", "", f"Students: {len(totals)}.", ""]
+    lines += ["| exercise | passed | of |", "|---|---|---|"]
+    lines += [f"| {ex} | {n} | {total} |" for ex, n, total in result.summary]
+    counts: dict[int, int] = {}
+    for marks in totals.values():
+        counts[sum(marks.values())] = counts.get(sum(marks.values()), 0) + 1
+    lines += ["", "| exercises passed | students |", "|---|---|"]
+    lines += [f"| {k} | {counts[k]} |" for k in sorted(counts)]
+    if figure:
+        lines += ["", "![marks per exercise and distribution of totals](grades.png)"]
+    return "\n".join(lines) + "\n"
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable) -> None:
@@ -942,6 +1162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (60)"
     )
     grading.add_argument("--jobs", type=int, default=1, help="notebooks run at once (1)")
+    grading.add_argument(
+        "--scheduler", default=None, help="grade on a Dask cluster: tcp://host:8786"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -963,7 +1186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         result = grade(
-            args.submissions, src=args.src, out=args.out, timeout=args.timeout, jobs=args.jobs
+            args.submissions,
+            src=args.src,
+            out=args.out,
+            timeout=args.timeout,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -976,7 +1204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_format_table(result.summary, ["exercise", "n_pass", "n_total"]))
     print()
     print(_format_table(result.runs, ["student", "notebook", "seconds", "run"], width=160))
-    print(f"\nwrote {Path(args.out) / 'grades.csv'}, summary.csv, runs.csv and executed/")
+    print(
+        f"\nwrote {Path(args.out) / 'grades.csv'}, summary.csv, runs.csv, canvas.csv, "
+        "moodle.csv, summary.md, grades.png and feedback/"
+    )
     return 0
 
 
