@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import venv
 import zipfile
 from pathlib import Path
@@ -317,12 +318,15 @@ def smoke(wheel: Path) -> None:
         if ROOT in tmp.parents:
             fail(f"the temporary folder {tmp} is inside the repository")
         env = tmp / "env"
+        t0 = time.perf_counter()
         venv.create(env, with_pip=True)
         python = env / "bin" / "python"
         subprocess.run(
             [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel],
             check=True,
         )
+        t1 = time.perf_counter()
+        print(f"smoke: fresh environment with the wheel and its dependencies in {t1 - t0:.0f} s")
         work = tmp / "work"
         work.mkdir()
         script = work / SMOKE.name
@@ -334,6 +338,7 @@ def smoke(wheel: Path) -> None:
             check=True,
             env={"PATH": f"{env / 'bin'}:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(tmp)},
         )
+        print(f"smoke: test ran in {time.perf_counter() - t1:.0f} s")
 
 
 # ---- tags, notes, extras --------------------------------------------------------------------

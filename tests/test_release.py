@@ -302,6 +302,12 @@ def test_file_list_rules_notice_a_missing_module():
     assert release.sdist_problems(sdist, VERSION, PACKAGE) == ["sdist: missing learnlr/widgets.py"]
 
 
+def test_extras_of_the_release_tools():
+    # make check-citation installs this extra into an environment of its own
+    assert release.requirements("citation") == ["cffconvert==2.0.0"]
+    assert sorted(release.requirements("release")) == ["build", "twine"]
+
+
 def test_package_files_are_the_tracked_modules():
     files = release.package_files()
     assert "learnlr/__init__.py" in files and "learnlr/widgets.py" in files
