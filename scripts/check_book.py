@@ -17,8 +17,8 @@ Serves ``_build/html`` on 127.0.0.1 and opens every page of ``_toc.yml`` (and th
   repository, branch and notebook path of ``_config.yml``, and the notebook exists;
 * the sidebar lists every page of the table of contents, and the landing page links to
   every chapter;
-* a chapter's first code cell installs learnlr from the repository when in Colab, is
-  tagged ``remove-cell`` and does not appear on the page;
+* a chapter's first code cell installs learnlr's release (else the repository's code) when
+  in Colab, is tagged ``remove-cell`` and does not appear on the page;
 * every arXiv id and DOI in a chapter's References section is in ``book/references.bib``
   (which the Bibliography page renders);
 * every kernel-free demo (``div.learnlr-demo``, from ``learnlr.widgets.Demo.to_html``)
@@ -737,10 +737,12 @@ def colab_cell_problems(notebook: Path, repo_url: str, page_html: str) -> list[s
     problems = []
     if "remove-cell" not in first.get("metadata", {}).get("tags", []):
         problems.append("the first code cell (Colab set-up) is not tagged remove-cell")
-    if '"google.colab" in sys.modules' not in source or "%pip install" not in source:
+    if '"google.colab" in sys.modules' not in source or '"pip", "install"' not in source:
         problems.append("the first code cell does not install learnlr when in Colab")
+    elif "learnlr==" not in source:
+        problems.append("the Colab cell does not install a release of learnlr")
     elif f"git+{repo_url}" not in source:
-        problems.append(f"the Colab cell does not install from {repo_url}")
+        problems.append(f"the Colab cell does not fall back to {repo_url}")
     if "google.colab" in page_html:
         problems.append("the Colab set-up cell is shown on the page")
     return problems
