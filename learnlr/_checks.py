@@ -134,6 +134,9 @@ def check_steps(func: str, k) -> tuple[np.ndarray, bool]:
     return arr.astype(np.int64), arr.ndim == 0
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def as_real_array(func: str, name: str, value) -> np.ndarray:
     """``value`` as an array of real numbers (float, or int converted to float); no copy
     when it already is a float array. Refuses strings, objects, booleans and complex
@@ -160,12 +163,16 @@ def check_step(func: str, x, g, state, state_type) -> tuple[np.ndarray, np.ndarr
             f"{func}: state must be a {state_type.__name__} (from init or step of a {func} "
             f"optimizer), got {type(state).__name__}"
         )
-    x = as_real_array(func, "x", x)
-    g = as_real_array(func, "g", g)
-    if g.shape != x.shape:
-        raise ValueError(f"{func}: g must have the shape of x, {x.shape}, got {g.shape}")
+    # the common case, float64 arrays, costs two identity tests (dtype.kind is slower)
+    if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
+        x = as_real_array(func, "x", x)
+    if type(g) is not np.ndarray or g.dtype is not _FLOAT64:
+        g = as_real_array(func, "g", g)
+    shape = x.shape
+    if g.shape != shape:
+        raise ValueError(f"{func}: g must have the shape of x, {shape}, got {g.shape}")
     for value in state:
-        if type(value) is np.ndarray and value.shape != x.shape:
+        if type(value) is np.ndarray and value.shape != shape:
             field = state._fields[[v is value for v in state].index(True)]
             raise ValueError(
                 f"{func}: state.{field} has shape {value.shape}; x has shape {x.shape} "
