@@ -8,11 +8,14 @@ Adam-style bias corrections use ``t = k + 1``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from learnlr._checks import check_scheduled_rate
 
 
 class StepInfo(NamedTuple):
@@ -53,10 +56,17 @@ def _short_repr(value) -> str:
     return repr(value)
 
 
-def rate_at(lr, k: int) -> float:
-    """The rate for update ``k``: ``lr`` itself, or ``lr(k)`` when ``lr`` is a schedule."""
+def rate_at(lr, k: int, func: str = "optimizer") -> float:
+    """The rate for update ``k``: ``lr`` itself, or ``lr(k)`` when ``lr`` is a schedule.
+
+    A schedule's value is checked at every call (a finite number >= 0); anything else is
+    refused with an error naming the optimizer ``func`` and the step ``k``.
+    """
     if callable(lr):
-        return float(lr(k))
+        value = lr(k)
+        if type(value) is float and 0.0 <= value < math.inf:
+            return value
+        return check_scheduled_rate(func, value, k)
     return float(lr)
 
 

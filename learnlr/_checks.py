@@ -7,7 +7,9 @@ what is allowed, e.g. ``adam: betas[0] must be in [0, 1), got 1.2``.
 
 from __future__ import annotations
 
+import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -91,29 +93,123 @@ def check_rate(func: str, name: str, value):
     return check_nonnegative(func, name, value)
 
 
-def check_steps(func: str, k) -> np.ndarray | int:
-    """Validate a step number or an integer array of them (all >= 0)."""
+#: The largest step number a schedule accepts: 2**53, beyond which float64 cannot tell
+#: k from k + 1 (and int64 wraps around soon after, at 2**63).
+MAX_STEP = 2**53
+
+
+def check_steps(func: str, k) -> tuple[np.ndarray, bool]:
+    """Validate a step number or an array of them: integers in ``[0, 2**53]``.
+
+    Returns the steps as an int64 array and whether ``k`` was one number (an int, an
+    integral float, a NumPy scalar or a 0-d array), so that a schedule can answer one
+    number with a float and an array with an array of the same shape.
+    """
     if isinstance(k, (bool, np.bool_)):
         raise TypeError(f"{func}: step must be an integer or an integer array, got {k!r}")
-    if isinstance(k, numbers.Integral):
+    if isinstance(k, numbers.Integral):  # int and NumPy integer scalars: exact, any size
         k = int(k)
         if k < 0:
             raise ValueError(f"{func}: step must be >= 0, got {k}")
-        return k
+        if k > MAX_STEP:
+            raise ValueError(f"{func}: step must be <= 2**53 = {MAX_STEP}, got {k}")
+        return np.array(k, dtype=np.int64), True
     arr = np.asarray(k)
     if arr.dtype.kind not in "iu":
-        if (
+        if not (
             arr.dtype.kind == "f"
             and arr.size
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
-            arr = arr.astype(np.int64)
-        else:
             raise TypeError(f"{func}: step must be an integer or an integer array, got {_short(k)}")
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{func}: steps must be >= 0, got a minimum of {int(arr.min())}")
-    return arr
+    if arr.size:
+        low, high = arr.min(), arr.max()  # compared in the array's own dtype: no wrap-around
+        if low < 0:
+            raise ValueError(f"{func}: steps must be >= 0, got a minimum of {_short(low.item())}")
+        if high > MAX_STEP:
+            raise ValueError(
+                f"{func}: step must be <= 2**53 = {MAX_STEP}, got {_short(high.item())}"
+            )
+    return arr.astype(np.int64), arr.ndim == 0
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def as_real_array(func: str, name: str, value) -> np.ndarray:
+    """``value`` as an array of real numbers (float, or int converted to float); no copy
+    when it already is a float array. Refuses strings, objects, booleans and complex
+    numbers (``g * g`` is not :math:`|g|^2` for those) with a ``TypeError``."""
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return value
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "fiu":
+        dtype = "" if arr is None else f" (dtype {arr.dtype})"
+        raise TypeError(
+            f"{func}: {name} must be an array of real numbers, got {_short(value)}{dtype}"
+        )
+    return arr if arr.dtype.kind == "f" else arr.astype(float)
+
+
+def check_step(func: str, x, g, state, state_type) -> tuple[np.ndarray, np.ndarray]:
+    """The door of every optimizer's ``step(x, g, state)``: real arrays of one shape, and a
+    state of the optimizer's own type built for that shape (its first buffer is checked)."""
+    if not isinstance(state, state_type):
+        raise TypeError(
+            f"{func}: state must be a {state_type.__name__} (from init or step of a {func} "
+            f"optimizer), got {type(state).__name__}"
+        )
+    # the common case, float64 arrays, costs two identity tests (dtype.kind is slower)
+    if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
+        x = as_real_array(func, "x", x)
+    if type(g) is not np.ndarray or g.dtype is not _FLOAT64:
+        g = as_real_array(func, "g", g)
+    shape = x.shape
+    if g.shape != shape:
+        raise ValueError(f"{func}: g must have the shape of x, {shape}, got {g.shape}")
+    # init builds every buffer with x's shape, so the first one (after count) stands for all:
+    # checking every buffer would double the cost of this door
+    if len(state) > 1 and type(state[1]) is np.ndarray and state[1].shape != shape:
+        raise ValueError(
+            f"{func}: state.{state._fields[1]} has shape {state[1].shape}; x has shape {shape} "
+            f"(a state is built by init for one shape of parameters)"
+        )
+    return x, g
+
+
+def check_scheduled_rate(func: str, value, k) -> float:
+    """The value a schedule gave for update ``k``, as a float: a finite number >= 0."""
+    allowed = "a rate must be a finite number >= 0"
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
+        value = value.item()
+    if not _is_real(value):
+        raise TypeError(f"{func}: the schedule lr gave {_short(value)} for step {k}; {allowed}")
+    rate = float(value)
+    if not (0.0 <= rate < math.inf):
+        raise ValueError(f"{func}: the schedule lr gave {_short(value)} for step {k}; {allowed}")
+    return rate
+
+
+def check_start_loss(func: str, loss0, max_loss, factor: float = 1e8) -> float:
+    """The divergence threshold of a run starting where the loss is ``loss0``.
+
+    ``loss0`` must be finite (a start where the loss overflows is refused, naming x0);
+    ``max_loss`` is checked if given, and otherwise is ``factor * max(1, |loss0|)``, capped
+    at the largest float so that a huge but finite start does not overflow it.
+    """
+    loss0 = float(loss0)
+    if not math.isfinite(loss0):
+        raise ValueError(
+            f"{func}: the loss at x0 must be finite, got {loss0!r} "
+            "(start from a point where the problem's loss does not overflow)"
+        )
+    if max_loss is None:
+        return min(factor * max(1.0, abs(loss0)), sys.float_info.max)
+    return check_positive(func, "max_loss", max_loss)
 
 
 def check_vector(func: str, name: str, value) -> np.ndarray:

@@ -188,27 +188,60 @@ class InPlace:
         arrays = {name: buf.reshape(self.shape).copy() for name, buf in self._buffers.items()}
         if self.opt.name == "sgd":
             return SGDState(self.count, arrays["b"])
-        v_max = arrays.get("v_max", np.zeros(self.shape))
-        return AdamState(self.count, arrays["m"], arrays["v"], v_max)
+        return AdamState(self.count, arrays["m"], arrays["v"], arrays.get("v_max"))
 
     def step(self, x, g) -> None:
-        """One update of ``x`` from the gradient ``g``, in place."""
+        """One update of ``x`` from the gradient ``g``, in place.
+
+        Floating-point trouble is handled as by the readable step, by the caller's
+        ``np.errstate`` (NumPy keeps it per thread; the engine hands it to every worker):
+        warnings by default, silence under ``"ignore"``, a ``FloatingPointError`` under
+        ``"raise"``. An update that raises leaves ``x``, the state and ``count`` as they were:
+        when an error may raise, the engine keeps a copy to restore.
+        """
         x = _check_float64_array("x", x, self.shape, writeable=True).reshape(-1)
         g = _check_float64_array("g", g, self.shape).reshape(-1)
         if np.may_share_memory(x, g):
             raise ValueError("InPlace: g must not share memory with x (x is overwritten)")
-        constants = self._constants(rate_at(self.hp["lr"], self.count))
-        if self.threads == 1:
-            self._run(self._runs[0], x, g, constants)
-        else:
-            pool = _shared_pool(self.threads)
-            futures = [pool.submit(self._run, run, x, g, constants) for run in self._runs[1:]]
-            self._run(self._runs[0], x, g, constants)
-            for future in futures:
-                future.result()
+        constants = self._constants(rate_at(self.hp["lr"], self.count, self.opt.name))
+        # the caller's error modes (per thread in NumPy), handed to every worker
+        modes = np.geterr()
+        call = np.geterrcall() if {"call", "log"} & set(modes.values()) else None
+        strict = "raise" in modes.values() or "call" in modes.values()
+        saved = (x.copy(), [buf.copy() for buf in self._buffers.values()]) if strict else None
+        try:
+            if self.threads == 1:  # the caller's own thread: its errstate applies as it is
+                self._run(self._runs[0], x, g, constants)
+            else:
+                pool = _shared_pool(self.threads)
+                futures = [
+                    pool.submit(self._run, run, x, g, constants, modes, call)
+                    for run in self._runs[1:]
+                ]
+                errors = []
+                try:
+                    self._run(self._runs[0], x, g, constants)
+                except Exception as error:  # wait for the other threads before restoring
+                    errors.append(error)
+                for future in futures:
+                    if future.exception() is not None:
+                        errors.append(future.exception())
+                if errors:
+                    raise errors[0]
+        except Exception:
+            if saved is not None:  # undo the blocks that were done: all or nothing
+                x[...] = saved[0]
+                for buf, old in zip(self._buffers.values(), saved[1], strict=True):
+                    buf[...] = old
+            raise
         self.count += 1
 
-    def _run(self, run, x, g, constants):
+    def _run(self, run, x, g, constants, modes=None, call=None):
+        """Update one thread's run of blocks; ``modes``: the errstate to use in a worker."""
+        if modes is not None:
+            errstate = np.errstate(**modes) if call is None else np.errstate(call=call, **modes)
+            with errstate:
+                return self._run(run, x, g, constants)
         blocks, a, b = run
         update = self._update_block
         for where, state in blocks:

@@ -187,11 +187,11 @@ def resume(
             f"got {problem.name} with dim={problem.dim}"
         )
     opt = trace.optimizer
-    fields = [f for f in trace.state_type._fields if f != "count"]
     if trace.n_updates == 0:
         state = opt.init(trace.x_final)
-    else:
-        state = trace.state_type(trace.n_updates, *[trace.state[f][-1].copy() for f in fields])
+    else:  # the recorded fields (a field the optimizer does not use is not recorded)
+        last = {f: values[-1].copy() for f, values in trace.state.items()}
+        state = trace.state_type(trace.n_updates, **last)
 
     def init(x):
         return state

@@ -33,6 +33,7 @@ import numpy as np
 
 from learnlr._base import Optimizer, StepInfo, fmt, rate_at
 from learnlr._checks import (
+    as_real_array,
     check_betas,
     check_bool,
     check_int,
@@ -40,6 +41,8 @@ from learnlr._checks import (
     check_nonnegative,
     check_positive,
     check_rate,
+    check_start_loss,
+    check_step,
     check_vector,
 )
 
@@ -119,10 +122,11 @@ def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
 
     def init(x):
-        return LionState(count=0, m=np.zeros_like(x, dtype=float))
+        return LionState(count=0, m=np.zeros(as_real_array(name, "x", x).shape))
 
     def step(x, g, state):
-        lr_t = rate_at(lr, state.count)
+        x, g = check_step(name, x, g, state, LionState)
+        lr_t = rate_at(lr, state.count, name)
         c = beta1 * state.m + (1 - beta1) * g
         u = np.sign(c)
         x_new = x * (1 - lr_t * weight_decay) - lr_t * u if weight_decay else x - lr_t * u
@@ -178,15 +182,17 @@ def _schedule_free(name, lr, beta, eps, weight_decay, warmup_steps, r, weight_lr
     beta = beta[0] if adam else beta
 
     def init(x):
-        x = np.asarray(x, dtype=float)
-        zeros = np.zeros_like(x)
-        return ScheduleFreeState(0, x.copy(), x.copy(), zeros, 0.0, 0.0)
+        x = as_real_array(name, "x", x)
+        return ScheduleFreeState(
+            0, np.array(x, float), np.array(x, float), np.zeros(x.shape), 0.0, 0.0
+        )
 
     def rate(k):
         warm = (k + 1) / warmup_steps if k < warmup_steps else 1.0
-        return rate_at(lr, k) * warm
+        return rate_at(lr, k, name) * warm
 
     def step(y, g, state):
+        y, g = check_step(name, y, g, state, ScheduleFreeState)
         k = state.count
         lr_t = rate(k)
         if adam:
@@ -529,13 +535,14 @@ def prodigy(
     growth_rate = _check_growth(name, growth_rate)
 
     def init(x):
-        x = np.asarray(x, dtype=float)
-        zeros = np.zeros_like(x)
-        return ProdigyState(0, zeros, zeros, zeros, x.copy(), 0.0, d0, d0)
+        x = as_real_array(name, "x", x)
+        zeros = [np.zeros(x.shape) for _ in range(3)]  # m, v, s: one buffer each
+        return ProdigyState(0, *zeros, np.array(x, dtype=float), 0.0, d0, d0)
 
     def step(x, g, state):
+        x, g = check_step(name, x, g, state, ProdigyState)
         k = state.count
-        lr_t = rate_at(lr, k)
+        lr_t = rate_at(lr, k, name)
         bc = math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) if use_bias_correction else 1
         d = state.d
         dlr = d * lr_t * bc
@@ -731,9 +738,9 @@ def run_eval(
         raise TypeError(f"{name}: state must be an optimizer state (with a count), got {state!r}")
     start = int(state.count)
     x_eval = eval_point(x, state) if start else x.copy()
-    loss0 = problem.loss(x_eval)
-    max_loss = 1e8 * max(1.0, abs(loss0)) if max_loss is None else max_loss
-    max_loss = check_positive(name, "max_loss", max_loss)
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x_eval)
+    max_loss = check_start_loss(name, loss0, max_loss)
     n_eval = steps // every + 1 + (steps % every != 0)
     ks = np.zeros(n_eval, dtype=np.int64)
     losses = np.full(n_eval, np.nan)

@@ -14,6 +14,22 @@ to PyTorch without translation; the package's tests compare every optimizer with
 ``torch.optim`` trajectories. ``lr`` may be a number or a schedule (a function of the update
 number ``k``, see :mod:`learnlr.schedules`); update ``k`` uses ``lr(k)`` and Adam-style bias
 corrections use ``t = k + 1``.
+
+What the door checks (a ``TypeError`` or ``ValueError`` naming the optimizer, the argument
+and the value): ``init(x)`` and ``step`` take arrays of real numbers (lists and integer
+arrays are converted; strings, booleans and complex numbers are refused, since ``g * g`` is
+not :math:`|g|^2` for complex ``g``); ``g`` must have the shape of ``x`` (no broadcasting of a
+``(1,)`` or ``(n, 1)`` gradient); ``state`` must be the optimizer's own state type, with arrays
+of ``x``'s shape; a schedule must give a finite rate >= 0 (the error names the step). Every
+state field has its own buffer, and AMSGrad's ``v_max`` is ``None`` unless ``amsgrad=True``.
+
+Floating-point trouble (an infinite gradient, an overflow) follows the caller's
+``np.errstate``, as in any NumPy code: NumPy's default prints a ``RuntimeWarning``,
+``np.errstate(all="ignore")`` silences it (:func:`learnlr.run` does so and reports the
+divergence in ``trace.status``) and ``np.errstate(all="raise")`` stops at the first bad
+operation. Unlike ``torch.optim``, which prints nothing, a step does not silence NumPy itself:
+a hand-written loop should hear when its numbers stop being finite, and reading and
+setting the error state would cost about a third of a small step's time.
 """
 
 from __future__ import annotations
@@ -24,11 +40,13 @@ import numpy as np
 
 from learnlr._base import Optimizer, StepInfo, fmt, rate_at
 from learnlr._checks import (
+    as_real_array,
     check_betas,
     check_bool,
     check_interval,
     check_nonnegative,
     check_rate,
+    check_step,
 )
 
 __all__ = [
@@ -47,6 +65,11 @@ __all__ = [
 
 def _lines(*rows: str) -> list[str]:
     return [r for r in rows if r]
+
+
+def _zeros(x: np.ndarray) -> np.ndarray:
+    """A fresh float buffer of zeros shaped like ``x``: one per state field, never shared."""
+    return np.zeros(x.shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,10 +102,12 @@ def gd(lr=1e-1):
     check_rate("gd", "lr", lr)
 
     def init(x):
+        as_real_array("gd", "x", x)
         return GDState(count=0)
 
     def step(x, g, state):
-        lr_t = rate_at(lr, state.count)
+        x, g = check_step("gd", x, g, state, GDState)
+        lr_t = rate_at(lr, state.count, "gd")
         eff_lr = np.full_like(x, lr_t, dtype=float)
         return x - lr_t * g, GDState(state.count + 1), StepInfo(lr_t, eff_lr, g)
 
@@ -152,10 +177,11 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         )
 
     def init(x):
-        return SGDState(count=0, b=np.zeros_like(x, dtype=float))
+        return SGDState(count=0, b=np.zeros_like(as_real_array(name, "x", x), dtype=float))
 
     def step(x, g, state):
-        lr_t = rate_at(lr, state.count)
+        x, g = check_step(name, x, g, state, SGDState)
+        lr_t = rate_at(lr, state.count, name)
         if weight_decay != 0:
             g = g + weight_decay * x
         b = state.b
@@ -248,14 +274,16 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     eps = check_nonnegative(name, "eps", eps)
 
     def init(x):
+        x = as_real_array(name, "x", x)
         return AdagradState(count=0, G=np.full_like(x, initial_accumulator_value, dtype=float))
 
     def step(x, g, state):
+        x, g = check_step(name, x, g, state, AdagradState)
         t = state.count + 1
         if weight_decay != 0:
             g = g + weight_decay * x
         G = state.G + g * g
-        lr_t = rate_at(lr, state.count) / (1 + (t - 1) * lr_decay)
+        lr_t = rate_at(lr, state.count, name) / (1 + (t - 1) * lr_decay)
         eff_lr = lr_t / (np.sqrt(G) + eps)
         return x - eff_lr * g, AdagradState(t, G), StepInfo(lr_t, eff_lr, g)
 
@@ -345,11 +373,12 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     centered = check_bool(name, "centered", centered)
 
     def init(x):
-        z = np.zeros_like(x, dtype=float)
-        return RMSpropState(count=0, v=z, g_avg=z, b=z)
+        x = as_real_array(name, "x", x)
+        return RMSpropState(count=0, v=_zeros(x), g_avg=_zeros(x), b=_zeros(x))
 
     def step(x, g, state):
-        lr_t = rate_at(lr, state.count)
+        x, g = check_step(name, x, g, state, RMSpropState)
+        lr_t = rate_at(lr, state.count, name)
         if weight_decay != 0:
             g = g + weight_decay * x
         v = alpha * state.v + (1 - alpha) * (g * g)
@@ -454,11 +483,12 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
 
     def init(x):
-        z = np.zeros_like(x, dtype=float)
-        return AdadeltaState(count=0, v=z, u=z)
+        x = as_real_array(name, "x", x)
+        return AdadeltaState(count=0, v=_zeros(x), u=_zeros(x))
 
     def step(x, g, state):
-        lr_t = rate_at(lr, state.count)
+        x, g = check_step(name, x, g, state, AdadeltaState)
+        lr_t = rate_at(lr, state.count, name)
         if weight_decay != 0:
             g = g + weight_decay * x
         v = rho * state.v + (1 - rho) * (g * g)
@@ -494,7 +524,7 @@ class AdamState(NamedTuple):
     count: int  # updates done so far (t - 1)
     m: np.ndarray  # first moment, moving average of g ("exp_avg")
     v: np.ndarray  # second moment, moving average of g^2 ("exp_avg_sq")
-    v_max: np.ndarray  # running maximum of v (AMSGrad only; stays 0 otherwise)
+    v_max: np.ndarray | None = None  # running maximum of v (AMSGrad only; None otherwise)
 
 
 def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
@@ -505,12 +535,18 @@ def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
     amsgrad = check_bool(name, "amsgrad", amsgrad)
 
     def init(x):
-        z = np.zeros_like(x, dtype=float)
-        return AdamState(count=0, m=z, v=z, v_max=z)
+        x = as_real_array(name, "x", x)
+        return AdamState(count=0, m=_zeros(x), v=_zeros(x), v_max=_zeros(x) if amsgrad else None)
 
     def step(x, g, state):
+        x, g = check_step(name, x, g, state, AdamState)
+        if amsgrad and state.v_max is None:
+            raise ValueError(
+                f"{name}: state.v_max is None (a state made without AMSGrad); this optimizer "
+                "has amsgrad=True and needs the state its own init makes"
+            )
         t = state.count + 1
-        lr_t = rate_at(lr, state.count)
+        lr_t = rate_at(lr, state.count, name)
         x_decayed = x
         if weight_decay != 0:
             if decoupled:
@@ -519,7 +555,7 @@ def _adam_factory(name, lr, betas, eps, weight_decay, amsgrad, decoupled):
                 g = g + weight_decay * x
         m = beta1 * state.m + (1 - beta1) * g
         v = beta2 * state.v + (1 - beta2) * (g * g)
-        v_max = np.maximum(state.v_max, v) if amsgrad else state.v_max
+        v_max = np.maximum(state.v_max, v) if amsgrad else None
         m_hat = m / (1 - beta1**t)
         v_hat = (v_max if amsgrad else v) / (1 - beta2**t)
         s = np.sqrt(v_hat) + eps
@@ -722,12 +758,13 @@ def nadam(
         return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
     def init(x):
-        z = np.zeros_like(x, dtype=float)
-        return NAdamState(count=0, m=z, v=z, mu_product=1.0)
+        x = as_real_array(name, "x", x)
+        return NAdamState(count=0, m=_zeros(x), v=_zeros(x), mu_product=1.0)
 
     def step(x, g, state):
+        x, g = check_step(name, x, g, state, NAdamState)
         t = state.count + 1
-        lr_t = rate_at(lr, state.count)
+        lr_t = rate_at(lr, state.count, name)
         x_decayed = x
         if weight_decay != 0:
             if decoupled:
@@ -827,12 +864,13 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
         return rho_inf - 2 * t * beta2**t / (1 - beta2**t)
 
     def init(x):
-        z = np.zeros_like(x, dtype=float)
-        return RAdamState(count=0, m=z, v=z)
+        x = as_real_array(name, "x", x)
+        return RAdamState(count=0, m=_zeros(x), v=_zeros(x))
 
     def step(x, g, state):
+        x, g = check_step(name, x, g, state, RAdamState)
         t = state.count + 1
-        lr_t = rate_at(lr, state.count)
+        lr_t = rate_at(lr, state.count, name)
         x_decayed = x
         if weight_decay != 0:
             if decoupled:

@@ -5,8 +5,11 @@ The step-numbering rule, stated once: ``s(k)`` is the rate used by update ``k``,
 ``scheduler.get_last_lr()`` returns after ``k`` calls of ``scheduler.step()`` (one call
 per update). In Keras terms, it is ``schedule(optimizer.iterations)``.
 
-Every schedule accepts an int (and returns a float) or an integer array (and returns a
-float array of the same shape), so plotting a schedule is one call::
+Every schedule accepts one step number (an int, a NumPy integer, an integral float or a 0-d
+array; it returns a float) or an integer array (it returns a float array of the same shape),
+so plotting a schedule is one call. Steps are checked at the door: negative, non-integral or
+larger than ``2**53`` (where float64 stops telling ``k`` from ``k + 1``) is an error naming the
+schedule::
 
     >>> import numpy as np
     >>> s = cosine_annealing(base_lr=0.1, T_max=100)
@@ -86,16 +89,15 @@ class Schedule:
         self.label = f"{name}({args})"
 
     def __call__(self, k):
-        k = check_steps(self.name, k)
+        k, one = check_steps(self.name, k)
         if self.max_steps is not None and np.max(k, initial=0) > self.max_steps:
             raise ValueError(
                 f"{self.name}: step must be <= {self.max_steps} (the schedule covers steps 0 "
                 f"to {self.max_steps}), "
                 f"got {int(np.max(k))}"
             )
-        if isinstance(k, int):
-            return float(self._fn(np.array([k], dtype=np.int64))[0])
-        return np.asarray(self._fn(k.astype(np.int64).ravel()), dtype=float).reshape(k.shape)
+        values = np.asarray(self._fn(k.reshape(-1)), dtype=float)
+        return float(values[0]) if one else values.reshape(k.shape)
 
     def __repr__(self) -> str:
         return self.label
@@ -422,10 +424,15 @@ def one_cycle(
         ]
     ends = [p[0] for p in phases]
     if any(b <= a for a, b in zip([0.0] + ends[:-1], ends, strict=True)):
+        # Every phase must end after the previous one (the first after step 0):
+        # p T - 1 > 0 gives p > 1 / T; two phases: T - 1 > p T - 1 gives p < 1; three
+        # phases: T - 1 > 2 p T - 2 gives p < (T + 1) / (2 T). Both ranges are open.
+        low = 1 / total_steps
+        high = (total_steps + 1) / (2 * total_steps) if three_phase else 1.0
         raise ValueError(
             f"one_cycle: pct_start={pct_start!r} with total_steps={total_steps} gives an empty "
-            f"phase (phase ends at steps {ends}); use a pct_start between "
-            f"{2 / total_steps:.3g} and {0.5 if three_phase else 1 - 1 / total_steps:.3g}"
+            f"phase (phase ends at steps {[round(e, 6) for e in ends]}); use a pct_start "
+            f"strictly between {low:.4g} and {high:.4g}"
         )
 
     def fn(k):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from learnlr._base import Optimizer, fmt
-from learnlr._checks import check_int, check_positive, check_vector
+from learnlr._checks import check_int, check_positive, check_start_loss, check_vector
 from learnlr.problems import Problem
 
 __all__ = ["run", "Trace", "Explanation", "explain"]
@@ -125,7 +125,7 @@ def run(
         record_every: keep every r-th update (and always the final point), to bound the
             memory of long runs.
         max_loss: stop and report divergence once the loss exceeds this; default
-            ``1e8 * max(1, |f(x0)|)``.
+            ``1e8 * max(1, |f(x0)|)`` (the loss at ``x0`` itself must be finite).
         stop_at_gap: stop once ``loss - f_min <= stop_at_gap`` (for "steps to reach a
             target" measurements; needs a problem with known ``f_min``).
 
@@ -156,13 +156,15 @@ def run(
                 f"run: stop_at_gap needs a problem with known f_min; {problem.name} has none"
             )
     x0_arr = x.copy()
-    loss = problem.loss(x)
-    if max_loss is None:
-        max_loss = 1e8 * max(1.0, abs(loss))
-    max_loss = check_positive("run", "max_loss", max_loss)
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss = problem.loss(x)
+    max_loss = check_start_loss("run", loss, max_loss)
 
     state = opt.init(x)
-    fields = [(f, v) for f, v in zip(state._fields, state, strict=True) if f != "count"]
+    # the state's fields, except the count and those the optimizer does not use (None)
+    fields = [
+        (f, v) for f, v in zip(state._fields, state, strict=True) if f != "count" and v is not None
+    ]
     n_rec = -(-steps // record_every)
     tr = Trace(problem, opt, x0_arr, steps, record_every, problem.dim, fields, n_rec)
     tr.state_type = type(state)
@@ -259,12 +261,8 @@ def explain(trace: Trace, k: int) -> Explanation:
     if k == 0:
         before = opt.init(x)
     else:
-        before = trace.state_type(k, *[trace.state[name][k - 1] for name in _fields(trace)])
-    after = trace.state_type(k + 1, *[trace.state[name][k] for name in _fields(trace)])
+        before = trace.state_type(k, **{name: v[k - 1] for name, v in trace.state.items()})
+    after = trace.state_type(k + 1, **{name: v[k] for name, v in trace.state.items()})
     x_new, _, info = opt.step(x, trace.grad[k], before)
     lines = opt.explain(x, trace.grad[k], before, x_new, after, info)
     return Explanation(f"{opt!r}, step k = {k}", lines)
-
-
-def _fields(trace):
-    return [f for f in trace.state_type._fields if f != "count"]

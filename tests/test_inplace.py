@@ -152,3 +152,74 @@ def test_bad_step_arguments_name_the_argument():
     with pytest.raises(TypeError, match="g must have dtype float64"):
         fast.step(x, np.zeros(4, dtype=int))
     assert fast.count == 0  # nothing was counted for the refused calls
+
+
+def _engine_snapshot(fast):
+    state = fast.state
+    return fast.count, {f: np.copy(v) for f, v in state._asdict().items() if f != "count"}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("where", ["first half", "second half", "both halves"])
+def test_an_error_raised_under_errstate_leaves_x_and_the_state_untouched(threads, where):
+    # The caller asks NumPy to raise; the engine must raise too, in every thread, and an
+    # update that raised must not have happened at all (not half of it).
+    opt = optimizers.adam(lr=0.01)
+    n = 1000
+    x = np.random.default_rng(3).standard_normal(n)
+    fast = InPlace(opt, x, block_size=100, threads=threads)
+    fast.step(x, np.ones(n))  # one good update first, so m and v are not zeros
+    g = np.ones(n)
+    if where in ("first half", "both halves"):
+        g[10] = np.inf
+    if where in ("second half", "both halves"):
+        g[-10] = np.inf
+    x_before, (count, buffers) = x.copy(), _engine_snapshot(fast)
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        fast.step(x, g)
+    np.testing.assert_array_equal(x, x_before)
+    count_after, buffers_after = _engine_snapshot(fast)
+    assert count_after == count
+    for name, value in buffers.items():
+        np.testing.assert_array_equal(buffers_after[name], value, err_msg=name)
+    # and the engine goes on as if the refused update had not been asked for
+    x_ref, state_ref, _ = opt.step(x.copy(), np.ones(n), fast.state)
+    fast.step(x, np.ones(n))
+    np.testing.assert_array_equal(x, x_ref)
+    _assert_same_state(fast.state, state_ref)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("mode", ["ignore", "warn"])
+def test_every_thread_follows_the_callers_errstate_as_the_readable_step(threads, mode):
+    # the readable step warns under "warn" and is silent under "ignore"; so is the engine, in
+    # every thread; its NaNs and infinities sit where the readable step's do
+    import warnings
+
+    for name in ["adam", "adam amsgrad", "sgd nesterov l2"]:
+        opt = CASES[name]
+        n = 1000
+        x0 = np.random.default_rng(4).standard_normal(n)
+        g = np.ones(n)
+        g[[5, 600]] = np.inf
+        g[[7, 900]] = np.nan
+        with warnings.catch_warnings(record=True) as readable_warnings, np.errstate(all=mode):
+            warnings.simplefilter("always")
+            x_ref, state_ref = _readable(opt, x0, [g, np.ones(n)])
+        x = x0.copy()
+        fast = InPlace(opt, x, block_size=100, threads=threads)
+        with warnings.catch_warnings(record=True) as engine_warnings, np.errstate(all=mode):
+            warnings.simplefilter("always")
+            fast.step(x, g)
+            fast.step(x, np.ones(n))
+        np.testing.assert_array_equal(x, x_ref)
+        _assert_same_state(fast.state, state_ref)
+        kinds = {type(w.message) for w in readable_warnings}
+        assert {type(w.message) for w in engine_warnings} == kinds, name
+        assert bool(kinds) == (mode == "warn"), (name, kinds)
+
+
+def test_the_state_of_plain_adam_has_no_v_max():
+    x = np.zeros(3)
+    assert InPlace(optimizers.adam(), x).state.v_max is None
+    assert InPlace(optimizers.adam(amsgrad=True), x).state.v_max.shape == (3,)

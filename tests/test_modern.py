@@ -573,3 +573,9 @@ def max_errors() -> dict:
 
 if __name__ == "__main__":
     print({k: f"{v:.1e}" for k, v in max_errors().items()})
+
+
+def test_run_eval_refuses_a_start_whose_loss_overflows_naming_x0():
+    prob = problems.quadratic2d()
+    with pytest.raises(ValueError, match=r"^run_eval: the loss at x0 must be finite, got inf"):
+        modern.run_eval(prob, modern.lion(), 3, x0=[1e160, 0])

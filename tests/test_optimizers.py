@@ -15,6 +15,7 @@ What is checked, and how each expectation is derived (never copied from the code
 """
 
 import inspect
+import re
 import warnings
 
 import numpy as np
@@ -711,3 +712,200 @@ def test_good_edge_values_are_accepted():
     O.adam(betas=(0.0, 0.0), lr=0.0)
     O.gd(lr=np.float32(0.5))
     O.sgd(lr=0.1, momentum=0.9, nesterov=np.bool_(True))
+
+
+# --------------------------------------------------------------------------------------
+# The door: what init and step accept (every optimizer of the package, modern ones too)
+# --------------------------------------------------------------------------------------
+def _all_factories():
+    from learnlr import modern
+
+    return {**REGISTRY, **modern.REGISTRY}
+
+
+ALL = _all_factories()
+# options that add state fields (AMSGrad's v_max) or use every buffer (centered RMSProp)
+ALL_CASES = [(name, {}) for name in ALL] + [
+    ("adam", dict(amsgrad=True)),
+    ("adamw", dict(amsgrad=True)),
+    ("rmsprop", dict(momentum=0.9, centered=True)),
+    ("sgd", dict(momentum=0.9)),
+]
+ALL_IDS = [f"{name}{'-options' if kw else ''}" for name, kw in ALL_CASES]
+
+
+def _arrays(state):
+    return {f: v for f, v in state._asdict().items() if isinstance(v, np.ndarray)}
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ALL_CASES, ids=ALL_IDS)
+def test_init_gives_every_state_field_its_own_buffer(name, kwargs):
+    x = np.array([1.0, 2.0, 3.0])
+    state = ALL[name](**kwargs).init(x)
+    arrays = _arrays(state)
+    for i, (f1, a1) in enumerate(arrays.items()):
+        assert not np.shares_memory(a1, x), f"{name}: state.{f1} is a view of x"
+        for f2, a2 in list(arrays.items())[i + 1 :]:
+            assert not np.shares_memory(a1, a2), f"{name}: state.{f1} and state.{f2} share memory"
+    # the bug this guards against: writing one field changed another
+    for f, a in arrays.items():
+        before = {g: b.copy() for g, b in arrays.items() if g != f}
+        a[0] = 5.0
+        for g, b in before.items():
+            np.testing.assert_array_equal(getattr(state, g), b, err_msg=f"{f} -> {g}")
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_amsgrad_state_carries_v_max_only_when_used(name):
+    x, g = np.array([1.0, -2.0]), np.array([0.5, 0.1])
+    plain = REGISTRY[name]()
+    state = plain.init(x)
+    assert state.v_max is None
+    _, state, _ = plain.step(x, g, state)
+    assert state.v_max is None
+    ams = REGISTRY[name](amsgrad=True)
+    state = ams.init(x)
+    np.testing.assert_array_equal(state.v_max, [0.0, 0.0])
+    _, state, _ = ams.step(x, g, state)
+    np.testing.assert_array_equal(state.v_max, state.v)
+    # a state without v_max cannot feed AMSGrad
+    with pytest.raises(ValueError, match=rf"^{name}: state\.v_max is None.*amsgrad=True"):
+        ams.step(x, g, plain.init(x))
+
+
+@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("bad_shape", [(1,), (3, 1), (2,), (), (1, 3)])
+def test_step_refuses_a_gradient_of_another_shape(name, bad_shape):
+    opt = ALL[name]()
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(
+        ValueError,
+        match=rf"^{name}: g must have the shape of x, \(3,\), got {re.escape(str(bad_shape))}",
+    ):
+        opt.step(x, np.ones(bad_shape), opt.init(x))
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ALL_CASES, ids=ALL_IDS)
+def test_step_refuses_a_state_built_for_another_shape(name, kwargs):
+    opt = ALL[name](**kwargs)
+    state = opt.init(np.zeros(2))
+    if not _arrays(state):
+        pytest.skip(f"{name}'s state holds no arrays")
+    x = np.zeros(3)
+    with pytest.raises(
+        ValueError, match=rf"^{name}: state\.\w+ has shape \(2,\); x has shape \(3,\)"
+    ):
+        opt.step(x, np.ones(3), state)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_step_refuses_a_state_built_by_another_kind_of_optimizer(name):
+    opt = ALL[name]()
+    x = np.zeros(2)
+    own = type(opt.init(x))
+    other = next(f().init(x) for f in ALL.values() if type(f().init(x)) is not own)
+    with pytest.raises(
+        TypeError, match=rf"^{name}: state must be a {own.__name__} .*got {type(other).__name__}"
+    ):
+        opt.step(x, np.ones(2), other)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize(
+    "bad", ["abc", None, [1.0, "a"], np.array([True, False]), {"x": 1.0}], ids=repr
+)
+def test_init_refuses_what_is_not_an_array_of_real_numbers(name, bad):
+    with pytest.raises(TypeError, match=rf"^{name}: x must be an array of real numbers, got "):
+        ALL[name]().init(bad)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_complex_numbers_are_refused_at_init_and_step(name):
+    # |g|^2 is not g * g for complex g: a silently wrong update, so refuse them
+    opt = ALL[name]()
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=rf"^{name}: x must be .*real.*complex128"):
+        opt.init(x + 1j)
+    state = opt.init(x)
+    with pytest.raises(TypeError, match=rf"^{name}: g must be .*real.*complex128"):
+        opt.step(x, np.array([1.0 + 1j, 0.5]), state)
+    with pytest.raises(TypeError, match=rf"^{name}: x must be .*real.*complex128"):
+        opt.step(x.astype(complex), np.ones(2), state)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_step_accepts_lists_and_integer_arrays(name):
+    opt = ALL[name]()
+    x = np.array([1.0, 2.0])
+    state = opt.init([1, 2])
+    x_ref, _, _ = opt.step(x, np.array([1.0, -1.0]), opt.init(x))
+    x_new, _, _ = opt.step([1, 2], [1, -1], state)
+    np.testing.assert_array_equal(x_new, x_ref)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize(
+    ("value", "error", "shown"),
+    [
+        (-0.1, ValueError, "-0.1"),
+        (float("nan"), ValueError, "nan"),
+        (float("inf"), ValueError, "inf"),
+        (None, TypeError, "None"),
+        ("0.1", TypeError, "'0.1'"),
+        (np.array([0.1, 0.2]), TypeError, r"array\(\[0\.1, 0\.2\]\)"),
+    ],
+    ids=["negative", "nan", "inf", "None", "str", "array"],
+)
+def test_a_schedule_giving_a_bad_rate_is_named_with_the_optimizer_and_step(
+    name, value, error, shown
+):
+    def schedule(k):
+        return 0.01 if k < 2 else value
+
+    opt = ALL[name](lr=schedule)
+    x, g = np.array([1.0, 2.0]), np.array([0.5, -0.5])
+    state = opt.init(x)
+    for _ in range(2):
+        x, state, _ = opt.step(x, g, state)
+    with pytest.raises(
+        error, match=rf"^{name}: the schedule lr gave {shown} for step 2; a rate must be a finite"
+    ):
+        opt.step(x, g, state)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_a_schedule_may_give_any_kind_of_real_number(name):
+    x, g = np.array([1.0, 2.0]), np.array([0.5, -0.5])
+    results = []
+    for kind in (float, np.float64, np.float32, np.array):
+        opt = ALL[name](lr=lambda k, kind=kind: kind(0.25))
+        results.append(opt.step(x, g, opt.init(x))[0])
+    opt = ALL[name](lr=lambda k: 0)
+    opt.step(x, g, opt.init(x))  # an int rate of 0 is a rate
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[3])
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ALL_CASES, ids=ALL_IDS)
+def test_a_step_prints_nothing_of_its_own_under_errstate_ignore(name, kwargs):
+    # The rule (CONTRIBUTING.md): floating-point trouble in a step is reported by NumPy as
+    # the caller's np.errstate says, like any NumPy code; the step adds no warning of its own
+    # and never hides one. Under "ignore" (as learnlr.run does) nothing is printed.
+    opt = ALL[name](**kwargs)
+    x = np.array([1.0, 2.0])
+    state = opt.init(x)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("error")
+        for g in ([np.inf, 1.0], [np.nan, 1.0], [-np.inf, np.inf], [1e300, 1e-300]):
+            opt.step(x, np.array(g), state)
+
+
+def test_a_step_follows_the_callers_errstate():
+    # NumPy's default warns; "raise" stops at the first bad operation (how to find it)
+    opt = O.adam()
+    x, g = np.array([1.0, 2.0]), np.array([np.inf, 1.0])
+    with np.errstate(all="warn"), pytest.warns(RuntimeWarning, match="invalid value"):
+        x_new, _, _ = opt.step(x, g, opt.init(x))
+    assert np.isnan(x_new[0]) and np.isfinite(x_new[1])
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        opt.step(x, g, opt.init(x))

@@ -96,7 +96,7 @@ def test_an_array_gives_a_float_array_of_the_same_shape_and_values(name):
     np.testing.assert_array_equal(s(list(range(N))), values.ravel())
     np.testing.assert_array_equal(s(np.arange(N, dtype=np.uint32)), values.ravel())
     zero_d = s(np.array(7))
-    assert zero_d.shape == () and zero_d == s(7)
+    assert type(zero_d) is float and zero_d == s(7)
     empty = s(np.arange(0))
     assert empty.shape == (0,) and empty.dtype == np.float64
 
@@ -128,6 +128,46 @@ def test_non_integer_steps_are_refused(name, k):
     s = _example(name)
     with pytest.raises(TypeError, match=rf"^{name}: step must be an integer"):
         s(k)
+
+
+@pytest.mark.parametrize("name", REGISTRY)
+def test_every_single_step_number_gives_a_float(name):
+    # a step number is one number whatever its type: the answer is a float, as for an int
+    s = _example(name)
+    value = s(2)
+    for k in (2.0, np.float64(2.0), np.array(2), np.array(2.0), np.uint64(2), np.int8(2)):
+        got = s(k)
+        assert type(got) is float and got == value, f"s({k!r}) = {got!r}"
+
+
+@pytest.mark.parametrize("name", REGISTRY)
+@pytest.mark.parametrize(
+    "k",
+    [
+        1e19,
+        10**20,
+        2**63,
+        np.uint64(2**64 - 1),
+        np.array([3, 2**63], dtype=np.uint64),
+        np.array([0.0, 1e19]),
+        2**53 + 1,
+    ],
+    ids=["1e19", "10**20", "2**63", "uint64-max", "uint64-array", "float-array", "2**53+1"],
+)
+def test_steps_too_large_to_count_are_refused_by_name(name, k):
+    # int64 wraps around past 2**63 and float64 cannot tell k from k + 1 past 2**53
+    s = _example(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            ValueError, match=rf"^{name}: step must be <= 2\*\*53 = 9007199254740992, got "
+        ):
+            s(k)
+
+
+def test_the_largest_step_still_gives_a_rate():
+    s = S.exponential_lr(1.0, gamma=1.0)
+    assert s(2**53) == 1.0 and s(np.array([2**53], dtype=np.uint64)).tolist() == [1.0]
 
 
 def test_an_infinite_step_is_refused_as_a_non_integer_without_warnings():
@@ -776,18 +816,41 @@ def test_bad_plateau_arguments_are_refused_with_a_message_naming_them(kwargs, er
 
 
 @pytest.mark.parametrize("three_phase", [False, True])
-def test_one_cycle_empty_phase_message_suggests_a_range_that_works(three_phase):
-    # the message proposes "a pct_start between a and b"; every value in that range must be
-    # accepted, and the rejected value must not be in it
-    total, bad = 10, 0.6 if three_phase else 0.05
-    with pytest.raises(ValueError, match="empty phase") as info:
-        S.one_cycle(1.0, total_steps=total, pct_start=bad, three_phase=three_phase)
-    low, high = map(
-        float, re.search(r"between ([\d.e+-]+) and ([\d.e+-]+)", str(info.value)).groups()
-    )
-    assert not low <= bad <= high, f"the message suggests {low}..{high}, which contains {bad}"
-    for pct in np.linspace(low, high, 9):
-        S.one_cycle(1.0, total_steps=total, pct_start=float(pct), three_phase=three_phase)
+@pytest.mark.parametrize("total", [2, 3, 4, 5, 10, 31])
+def test_one_cycle_empty_phase_message_suggests_a_range_that_works(three_phase, total):
+    # the message proposes "a pct_start strictly between a and b"; every value inside must
+    # be accepted, and the rejected value must not be in it
+    for bad in (0.0, 0.5 / total, 0.9 if three_phase else 1.0):
+        with pytest.raises(ValueError, match="empty phase") as info:
+            S.one_cycle(1.0, total_steps=total, pct_start=bad, three_phase=three_phase)
+        low, high = map(
+            float,
+            re.search(r"strictly between ([\d.e+-]+) and ([\d.e+-]+)", str(info.value)).groups(),
+        )
+        assert low < high, f"the message suggests an empty range: {info.value}"
+        assert not low < bad < high, f"the message suggests {low}..{high}, which contains {bad}"
+        for pct in np.linspace(low, high, 9)[1:-1]:
+            S.one_cycle(1.0, total_steps=total, pct_start=float(pct), three_phase=three_phase)
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("total", [2, 3, 7, 100])
+def test_one_cycle_accepts_exactly_the_pct_start_giving_non_empty_phases(three_phase, total):
+    # phase 1 ends at p T - 1 > 0, so p > 1 / T; two phases end at T - 1 > p T - 1, so p < 1;
+    # three phases: the second ends at 2 p T - 2 < T - 1, so p < (T + 1) / (2 T)
+    low, high = 1 / total, (total + 1) / (2 * total) if three_phase else 1.0
+    for pct in (low + 1e-9, (low + high) / 2, high - 1e-9):
+        S.one_cycle(1.0, total_steps=total, pct_start=pct, three_phase=three_phase)
+    for pct in (low - 1e-9, high + 1e-9):
+        if 0 <= pct <= 1:
+            with pytest.raises(ValueError, match="empty phase"):
+                S.one_cycle(1.0, total_steps=total, pct_start=pct, three_phase=three_phase)
+
+
+def test_one_cycle_three_steps_with_pct_start_one_half():
+    s = S.one_cycle(1.0, total_steps=3, pct_start=0.5)  # phase ends at 0.5 and 2
+    assert s(0) == pytest.approx(1 / 25, rel=1e-15)
+    assert s(2) == pytest.approx(1 / 25 / 1e4, rel=1e-9)
 
 
 def test_good_edge_values_are_accepted():

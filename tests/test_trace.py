@@ -331,3 +331,17 @@ def test_explain_a_diverged_run_up_to_its_last_update():
     assert explain(tr, last).lines[-1].endswith(f"= {_fmt(tr.x[-1])}")
     with pytest.raises(ValueError, match=rf"got {last + 1}"):
         explain(tr, last + 1)
+
+
+def test_a_start_whose_loss_overflows_is_refused_naming_x0():
+    # f(1e160, 0) overflows to inf; the message is about x0, not about max_loss, which the
+    # caller never passed
+    with pytest.raises(ValueError, match=r"^run: the loss at x0 must be finite, got inf") as info:
+        run(P.quadratic2d(), O.adam(), 5, x0=[1e160, 0])
+    assert "max_loss" not in str(info.value)
+
+
+def test_a_huge_but_finite_start_loss_still_runs():
+    # f = 0.5 * 1e306: 1e8 * f overflows, so the default max_loss is the largest float
+    tr = run(P.quadratic1d(a=1.0, x0=2.0), O.gd(lr=0.5), 3, x0=[np.sqrt(2e306)])
+    assert tr.status == "ran 3 steps" and tr.loss[0] == pytest.approx(1e306)
