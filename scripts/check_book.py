@@ -466,9 +466,6 @@ class Checker:
             self._check_links(page, res, doc, kind)
             self._check_alt_text(page, res)
             self._check_demos(page, res, doc)
-            if kind != "fixture":
-                self._check_axe(page, res)
-                self._check_layout(page, res)
             if kind == "chapter":
                 bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
                 for ref in missing_references(ROOT / f"{doc}.ipynb", bib):
@@ -486,6 +483,9 @@ class Checker:
                 page.wait_for_timeout(200)
                 page.screenshot(path=str(self.out / f"{_slug(doc)}--dark.png"), full_page=True)
                 page.evaluate(LIGHT_JS)
+            if kind != "fixture":
+                self._check_axe(page, res)
+                self._check_layout(page, res)  # last: on a phone it opens the menu
         except Exception as err:  # a timeout or a browser error is a failed check
             res.errors.append(f"{type(err).__name__}: {str(err).splitlines()[0]}")
         finally:
