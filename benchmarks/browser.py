@@ -98,6 +98,11 @@ def free_port() -> int:
 
 def start_lab(root: Path, port: int) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
+    # Every cell in the DOM (no windowing), so the demo's cell can be found by its text.
+    settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root.parent / "lab-settings")}
     proc = subprocess.Popen(
         [
             str(exe),
@@ -113,6 +118,7 @@ def start_lab(root: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=root,
+        env=env,
     )
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -186,12 +192,12 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int) -> dict
     page.on("pageerror", lambda e: errors.append(str(e)))
     out = {"chapter": stem, "demo": f"{var}.widget()", "keyboard_ms": [], "drags": []}
     try:
-        page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=300_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=300_000)
         page.wait_for_function(
             """() => { const s = document.querySelector(".jp-Notebook-ExecutionIndicator");
                        return !s || s.getAttribute("data-status") === "idle"; }""",
-            timeout=120_000,
+            timeout=300_000,
         )
         out["run_all_s"] = round(run_all(page), 1)
         problem = page.evaluate(INSTALL_JS, f"{var}.widget()")
