@@ -26,6 +26,12 @@ that imported ``learnlr.plots``, every figure's PNG carries a ``Description`` te
 (:func:`learnlr.plots.describe`: its titles, axis labels and legend, or the text given with
 ``plots.set_alt``); :func:`_figure_alt` copies it into the image's ``alt``. An image without
 one gets a generic "Figure drawn by the code cell above", never a file name.
+
+5. The primary sidebar is a navigation landmark. The theme puts the book's title and the
+search field in a plain ``<div>`` beside the ``<nav>`` of the table of contents, so an
+accessibility scan (axe-core's ``region`` rule) finds content outside every landmark, which
+screen-reader users skip when they jump between landmarks. The built pages get
+``role="navigation"`` on that ``<div>``.
 """
 
 import shutil
@@ -185,10 +191,23 @@ def _figure_alt(app, doctree, docname):
         node["alt"] = text or "Figure drawn by the code cell above."
 
 
+def _sidebar_landmark(app, exception):
+    """Make the primary sidebar a navigation landmark (see 5. above)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    old = '<div class="bd-sidebar-primary bd-sidebar">'
+    new = '<div class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">'
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if old in text:
+            page.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def setup(app):
     # On config-inited, so that values from _config.yml (if any) are kept and extended.
     app.connect("config-inited", _add_ignores)
     app.connect("config-inited", _offline_mathjax)
     app.connect("doctree-resolved", _figure_alt)
+    app.connect("build-finished", _sidebar_landmark)
     app.connect("html-page-context", _one_script_each)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
