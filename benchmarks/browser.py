@@ -161,7 +161,7 @@ def frame_after(page, t_input: float, timeout_ms=3000):
     return None
 
 
-def settle(page, quiet_ms=600, timeout_ms=8000):
+def settle(page, quiet_ms=1500, timeout_ms=15000):
     """Wait until no new frame has come for ``quiet_ms``."""
     deadline = time.perf_counter() + timeout_ms / 1000
     n = -1
