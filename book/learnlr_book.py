@@ -195,12 +195,22 @@ def _sidebar_landmark(app, exception):
     """Make the primary sidebar a navigation landmark (see 5. above)."""
     if exception is not None or app.builder.format != "html":
         return
-    old = '<div class="bd-sidebar-primary bd-sidebar">'
-    new = '<div class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">'
+    fixes = [
+        (
+            '<div class="bd-sidebar-primary bd-sidebar">',
+            '<div class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">',
+        ),
+        # docutils marks bibliography entries role="doc-biblioentry" (deprecated) inside a
+        # role="list", which then has no list items (axe: aria-required-children, critical)
+        ('role="doc-biblioentry"', 'role="listitem"'),
+    ]
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        if old in text:
-            page.write_text(text.replace(old, new), encoding="utf-8")
+        fixed = text
+        for old, new in fixes:
+            fixed = fixed.replace(old, new)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
 
 
 def setup(app):

@@ -714,7 +714,7 @@ class Checker:
                         el.scrollTop = 0;  // the theme scrolls it to the current page's link
                       } }"""
                 )
-                page.wait_for_timeout(150)
+                page.wait_for_timeout(600)  # the sidebar slides when the width changes
                 info = page.evaluate(LAYOUT_JS)
                 where = f"layout at {label} ({width} px)"
                 if label == "phone" and not (info["title"] and info["title"]["on_top"]):
