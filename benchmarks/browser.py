@@ -98,11 +98,6 @@ def free_port() -> int:
 
 def start_lab(root: Path, port: int) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
-    # Every cell in the DOM (no windowing), so the demo's cell can be found by its text.
-    settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root.parent / "lab-settings")}
     proc = subprocess.Popen(
         [
             str(exe),
@@ -118,7 +113,6 @@ def start_lab(root: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=root,
-        env=env,
     )
     deadline = time.time() + 120
     while time.time() < deadline:
