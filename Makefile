@@ -59,7 +59,7 @@ lock: $(STAMP)
 # Jupyter Book executes the notebooks itself (execute_notebooks: cache in _config.yml), so the
 # rendered outputs always come from the current code; the outputs stored in the .ipynb files are
 # what `make test` compares against.
-book: $(STAMP)
+book: $(STAMP) npm
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "Open _build/html/index.html"
@@ -123,6 +123,14 @@ distclean: clean
 # Benchmarks are not tests: they print a table and never fail the build.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(MAKE) bench-browser
+
+# What a reader feels: each chapter's main demo in a real JupyterLab server, driven by
+# keyboard and mouse in headless Chromium (benchmarks/browser.py); key press to painted
+# figure, per chapter. BROWSER_ARGS="--chapters 01,05" for some chapters only.
+.PHONY: bench-browser
+bench-browser: $(STAMP) chromium
+	$(BIN)/python benchmarks/browser.py --chromium $(CHROMIUM) $(BROWSER_ARGS)
 
 # Coursework (learnlr/coursework.py; see its docstring for the rules):
 #   make student                     student copies of notebooks/ in student/ (git-ignored):
@@ -161,6 +169,12 @@ NOTEBOOKS_BINDER ?= notebooks/01_gradient_update.ipynb
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+
+# The book fetches MathJax once with `npm pack` (book/learnlr_book.py), so that its pages
+# work offline. Debian's npm is installed if missing.
+.PHONY: npm
+npm:
+	@command -v npm >/dev/null 2>&1 || { apt-get update && apt-get install -y npm; }
 
 check-book: book chromium
 	$(BIN)/python scripts/check_book.py --chromium $(CHROMIUM)

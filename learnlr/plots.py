@@ -3,6 +3,14 @@
 Each function draws into an ``ax`` you pass (or a new one) and returns what it drew, so
 notebooks compose them freely. Diverged runs are drawn up to the step where they
 diverged and labelled ``diverged at step k`` instead of producing NaN plots.
+
+Lines are told apart by more than colour: the colours are Okabe and Ito's palette, which
+stays distinct under the common colour-vision deficiencies, and the i-th line also gets the
+i-th of ``LINESTYLES`` and ``MARKERS``.
+
+Every figure shown in a notebook carries a text alternative (:func:`describe`): its titles,
+axis labels and legend entries, or a text given with :func:`set_alt`. It is stored in the
+PNG's ``Description`` field, and the book uses it as the image's ``alt`` text.
 """
 
 from __future__ import annotations
@@ -14,6 +22,11 @@ from learnlr.problems import Problem
 from learnlr.trace import Trace
 
 __all__ = [
+    "COLORS",
+    "LINESTYLES",
+    "MARKERS",
+    "describe",
+    "set_alt",
     "contour",
     "trajectory",
     "loss_curve",
@@ -24,7 +37,128 @@ __all__ = [
     "label_of",
 ]
 
-COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+# Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion,
+# reddish purple, sky blue, black, yellow (last: pale on white).
+COLORS = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+]
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2))]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
+def _style(i, colors=None):
+    """Colour, line style and marker of the i-th line (``colors`` overrides the palette)."""
+    palette = colors or COLORS
+    return {
+        "color": palette[i % len(palette)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+    }
+
+
+def set_alt(fig, text: str):
+    """Give ``fig`` a text alternative (what it shows, for a reader who cannot see it)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"set_alt: text must be a non-empty string, got {text!r}")
+    fig._learnlr_alt = text.strip()
+    return fig
+
+
+def describe(fig) -> str:
+    """A text alternative for ``fig``: the one given by :func:`set_alt`, or one read off it.
+
+    Read off the figure: its title, then per panel the title, what is plotted against what
+    (axis labels, log scales) and the legend's entries.
+
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.semilogy([0, 1], [1, 0.1], label="adam")
+    >>> _ = ax.set(xlabel="step k", ylabel="loss", title="Adam on a quadratic")
+    >>> _ = ax.legend()
+    >>> describe(fig)
+    'Figure: Adam on a quadratic: loss (log scale) against step k; lines: adam.'
+    >>> plt.close(fig)
+    """
+    given = getattr(fig, "_learnlr_alt", None)
+    if given:
+        return given
+    panels = []
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    for ax in axes:
+        parts = []
+        title = " ".join(ax.get_title(loc).strip() for loc in ("left", "center", "right"))
+        title = " ".join(title.split())
+        y, x = _tex_free(ax.get_ylabel()), _tex_free(ax.get_xlabel())
+        if ax.get_yscale() == "log" and y:
+            y += " (log scale)"
+        if ax.get_xscale() == "log" and x:
+            x += " (log scale)"
+        what = f"{y} against {x}" if x and y else (y or x)
+        parts = [p for p in (title, what) if p]
+        legend = ax.get_legend()
+        if legend is not None:
+            labels = [_tex_free(t.get_text()) for t in legend.get_texts()]
+            if labels:
+                parts.append("lines: " + ", ".join(labels))
+        if parts:
+            panels.append(": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:]))
+    suptitle = fig._suptitle.get_text().strip() if getattr(fig, "_suptitle", None) else ""
+    if not panels and not suptitle:
+        return "Figure without titles or labels."
+    body = (
+        " | ".join(panels)
+        if len(panels) <= 1
+        else " | ".join(f"panel {i + 1}: {p}" for i, p in enumerate(panels))
+    )
+    head = f"Figure: {suptitle}" if suptitle else "Figure"
+    return f"{head}: {body}." if body else f"{head}."
+
+
+def _tex_free(text: str) -> str:
+    """Axis text without TeX markup: ``$f(x_k) - f^*$`` -> ``f(x_k) - f^*``."""
+    return " ".join(text.replace("$", "").replace("\\", "").split())
+
+
+def _describe_inline_figures():
+    """In an IPython kernel with the inline backend, put :func:`describe` into each PNG.
+
+    The inline backend turns a figure into PNG bytes with a display formatter; wrapping it
+    adds a ``Description`` text field to the PNG (the book reads it as the ``alt`` text).
+    The backend is activated here, before the wrapper is installed, because it registers
+    its own formatter on activation.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or "inline" not in plt.get_backend():
+        return
+    from matplotlib.figure import Figure
+
+    plt.switch_backend(plt.get_backend())  # activates the inline backend now
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        png = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(png, "_learnlr_describes", False):
+        return
+
+    def png_with_description(fig):
+        return png(fig, metadata={"Description": describe(fig)})
+
+    png_with_description._learnlr_describes = True
+    formatter.for_type(Figure, png_with_description)
+
+
+_describe_inline_figures()
 
 
 def label_of(trace: Trace) -> str:
@@ -75,16 +209,17 @@ def trajectory(traces, ax=None, labels=None, colors=None, contours=True, markers
         contour(traces[0].problem, ax=ax)
     lines = []
     for i, tr in enumerate(traces):
-        color = (colors or COLORS)[i % len(colors or COLORS)]
+        style = _style(i, colors)
+        color = style["color"]
         label = labels[i] if labels else label_of(tr)
         (line,) = ax.plot(
             tr.x[:, 0],
             tr.x[:, 1],
-            "-",
             color=color,
+            linestyle=style["linestyle"],
             lw=1.5,
             label=label,
-            marker="o" if markers else None,
+            marker=style["marker"] if markers else None,
             ms=2.5,
         )
         ax.plot(*tr.x[0], "o", color=color, ms=6)
@@ -110,11 +245,18 @@ def loss_curve(traces, ax=None, labels=None, gap=None, log=True, colors=None):
         gap = traces[0].problem.f_min is not None
     lines = []
     for i, tr in enumerate(traces):
-        color = (colors or COLORS)[i % len(colors or COLORS)]
+        style = _style(i, colors)
+        color = style["color"]
         y = tr.gap() if gap else tr.loss
         if log:
             y = np.where(y > 0, y, np.nan)  # an exact 0 (the minimum hit) is not drawn
-        (line,) = ax.plot(tr.k, y, color=color, label=labels[i] if labels else label_of(tr))
+        (line,) = ax.plot(
+            tr.k,
+            y,
+            color=color,
+            linestyle=style["linestyle"],
+            label=labels[i] if labels else label_of(tr),
+        )
         if tr.diverged:
             ax.plot(tr.k[-1], y[-1], "x", color=color, ms=9, mew=2)
         lines.append(line)
@@ -131,8 +273,15 @@ def eff_lr_curve(trace: Trace, ax=None, coords=None, log=True):
     ax = _ax(ax)
     coords = range(trace.eff_lr.shape[1]) if coords is None else coords
     lines = []
-    for j in coords:
-        (line,) = ax.plot(trace.k[:-1], trace.eff_lr[:, j], label=f"$x_{{{j + 1}}}$")
+    for i, j in enumerate(coords):
+        style = _style(i)
+        (line,) = ax.plot(
+            trace.k[:-1],
+            trace.eff_lr[:, j],
+            color=style["color"],
+            linestyle=style["linestyle"],
+            label=f"$x_{{{j + 1}}}$",
+        )
         lines.append(line)
     if log:
         ax.set_yscale("log")
@@ -155,7 +304,8 @@ def schedule_curve(schedules, steps: int, ax=None, labels=None, log=False):
         mode = getattr(s, "params", {}).get("mode")
         if mode and not labels:
             label = f"{label} ({mode})"
-        (line,) = ax.plot(k, s(k), label=label)
+        style = _style(i)
+        (line,) = ax.plot(k, s(k), color=style["color"], linestyle=style["linestyle"], label=label)
         lines.append(line)
     if log:
         ax.set_yscale("log")

@@ -145,7 +145,7 @@ class Demo:
             self._base_dpi = self._fig.dpi
             plt.close(self._fig)  # shown explicitly, never by the inline backend
             self._background = None
-            self._limits_changed = False
+            self._changed_axes = []
         return self._fig, self._handles
 
     def figure(self, **values):
@@ -168,8 +168,8 @@ class Demo:
         changed = self._update(handles, **{**self.defaults(), **values})
         if changed is True:
             self._background = None  # the next render redraws everything
-        elif changed:
-            self._limits_changed = True  # a background for the new limits is needed
+        elif changed:  # a background for the new limits is needed
+            self._changed_axes += [ax for ax in changed if ax not in self._changed_axes]
         return fig
 
     def render_png(self, dpi=72) -> bytes:
@@ -180,7 +180,9 @@ class Demo:
         whole background must be redrawn, or a list of the axes whose limits changed, or
         nothing. The static part of the figure then depends only on the axes' limits, so
         backgrounds are kept per set of limits: a slider dragged back over ranges it has
-        already shown costs no redraw at all.
+        already shown costs no redraw at all. For limits not seen yet only the axes whose
+        limits changed are drawn again, over the background (the contour plot beside them
+        is not).
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from PIL import Image
@@ -200,13 +202,14 @@ class Demo:
                 self._backgrounds = {}  # the layout or resolution may change: start afresh
                 self._draw_background(canvas, animated)
                 fig.set_layout_engine("none")  # keep the layout found by the first draw
-            elif self._limits_changed:
+            elif self._changed_axes:
                 limits = self._limits()
                 if limits in self._backgrounds:
-                    self._background = self._backgrounds[limits]
+                    self._background, extents = self._backgrounds[limits]
+                    self._extents = dict(extents)
                 else:
-                    self._draw_background(canvas, animated)
-            self._limits_changed = False
+                    self._redraw_axes(canvas, animated, self._changed_axes)
+            self._changed_axes = []
             canvas.restore_region(self._background)
             renderer = canvas.get_renderer()
             for a in animated:
@@ -230,10 +233,74 @@ class Demo:
         canvas.draw()
         for a in animated:
             a.set_animated(False)
+        renderer = canvas.get_renderer()
+        self._extents = {ax: ax.get_tightbbox(renderer) for ax in self._fig.axes}
+        self._keep_background(canvas)
+
+    def _redraw_axes(self, canvas, animated, axes):
+        """Draw again only ``axes`` (their limits changed) over the current background.
+
+        The region each one covers (its tick labels included), before and after the
+        change, is filled with the figure's colour and the axes drawn into it, as a full
+        draw would. Axes whose region touches one of those are drawn again too (a pixel
+        column can hold the edges of two), so the result is the full draw's, pixel for
+        pixel; the contour plot beside a loss curve is usually left alone.
+        """
+        from matplotlib.patches import Rectangle
+        from matplotlib.transforms import Bbox
+
+        fig = self._fig
+        renderer = canvas.get_renderer()
+        canvas.restore_region(self._background)
+        for a in animated:
+            a.set_animated(True)
+        try:
+            extent = {}
+            for ax in fig.axes:
+                old, new = self._extents.get(ax), ax.get_tightbbox(renderer)
+                self._extents[ax] = new
+                box = Bbox.union([b for b in (old, new) if b is not None])
+                x0, y0 = np.floor([box.x0, box.y0]) - 1
+                x1, y1 = np.ceil([box.x1, box.y1]) + 1
+                extent[ax] = Bbox([[max(x0, 0), max(y0, 0)], [min(x1, fig.bbox.x1), y1]])
+            redraw = [ax for ax in fig.axes if ax in axes]
+            grown = True
+            while grown:  # add the axes whose region overlaps one being redrawn
+                near = [
+                    ax
+                    for ax in fig.axes
+                    if ax not in redraw and any(extent[ax].overlaps(extent[r]) for r in redraw)
+                ]
+                redraw += near
+                grown = bool(near)
+            redraw = [ax for ax in fig.axes if ax in redraw]  # the figure's drawing order
+            for ax in redraw:
+                box = extent[ax]
+                blank = Rectangle(
+                    (box.x0, box.y0),
+                    box.width,
+                    min(box.y1, fig.bbox.y1) - box.y0,
+                    transform=None,
+                    facecolor=fig.get_facecolor(),
+                    edgecolor="none",
+                    antialiased=False,
+                )
+                blank.set_figure(fig)
+                blank.draw(renderer)
+            for ax in redraw:
+                ax.draw(renderer)
+            self.redrawn_axes = len(redraw)
+        finally:
+            for a in animated:
+                a.set_animated(False)
+        self._keep_background(canvas)
+
+    def _keep_background(self, canvas):
         self._background = canvas.copy_from_bbox(self._fig.bbox)
         if len(self._backgrounds) >= 16:  # about 1 MB each at 72 dpi
             self._backgrounds.pop(next(iter(self._backgrounds)))
-        self._backgrounds[self._limits()] = self._background
+        # the regions the axes cover in this background, for the next partial redraw
+        self._backgrounds[self._limits()] = (self._background, dict(self._extents))
 
     def time_update(self, repeats=5, **values) -> float:
         """Median seconds for one control change: recompute, redraw and render to PNG."""
@@ -245,27 +312,51 @@ class Demo:
             times.append(time.perf_counter() - t0)
         return float(np.median(times))
 
-    def widget(self):
-        """Live controls; each change recomputes and redraws the figure below them."""
+    def widget(self, coalesce: bool = True):
+        """Live controls; each change recomputes and redraws the figure below them.
+
+        The figure is an ``ipywidgets.Image`` whose PNG bytes are replaced on each change:
+        one binary message per frame, not an Output widget's clear-and-display messages
+        with the PNG in base64. With ``coalesce`` (the default) frames are drawn on a worker
+        thread from the newest values only: values that arrive while a frame is being drawn
+        are skipped, except the last, so a fast drag never queues stale frames and the
+        figure shown when the drag ends is the final value's. ``coalesce=False`` draws every
+        change in the event handler, in order.
+        """
         import ipywidgets as w
-        from IPython.display import Image, display
 
+        if not isinstance(coalesce, bool):
+            raise TypeError(f"Demo.widget: coalesce must be True or False, got {coalesce!r}")
         ctrls = {name: c.make(name) for name, c in self.controls.items()}
-        out = w.Output()
+        image = w.Image(value=self._frame(self.defaults()), format="png")
 
-        def on_change(**values):
-            self.update(**values)
-            png = self.render_png()
-            with out:
-                out.clear_output(wait=True)
-                display(Image(data=png))
+        def show(values):
+            image.value = self._frame(values)
 
-        w.interactive_output(on_change, ctrls)
-        on_change(**self.defaults())
+        self._latest = _Latest(show) if coalesce else None
+
+        def on_change(change):
+            values = {name: c.value for name, c in ctrls.items()}
+            if self._latest is None:
+                show(values)
+            else:
+                self._latest.submit(values)
+
+        for c in ctrls.values():
+            c.observe(on_change, names="value")
         header = [w.HTML(f"<b>{self.title}</b>")] if self.title else []
         return w.VBox(
-            header + [w.HBox(list(ctrls.values()), layout=w.Layout(flex_flow="row wrap")), out]
+            header + [w.HBox(list(ctrls.values()), layout=w.Layout(flex_flow="row wrap")), image]
         )
+
+    def _frame(self, values) -> bytes:
+        self.update(**values)
+        return self.render_png()
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Wait until the live widget has drawn the last change; False on timeout."""
+        latest = getattr(self, "_latest", None)
+        return True if latest is None else latest.wait(timeout)
 
     # ---- the kernel-free version, for the rendered book ----------------------------------
     def to_html(self, grid: dict | None = None, dpi: int = 72, max_frames: int = 400) -> str:
@@ -382,6 +473,63 @@ class Demo:
         )
 
 
+class _Latest:
+    """Calls ``fn`` on a worker thread with the newest submitted value only.
+
+    A value submitted while ``fn`` runs waits; if another arrives before ``fn`` is free,
+    the waiting one is dropped (counted in ``skipped``). The last value submitted is
+    always the last one ``fn`` sees.
+    """
+
+    def __init__(self, fn):
+        import threading
+
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._pending = None
+        self._has_pending = False
+        self._busy = False
+        self.skipped = 0
+        self.done = 0
+        self.error = None
+
+    def submit(self, value):
+        import threading
+
+        with self._lock:
+            if self._has_pending:
+                self.skipped += 1
+            self._pending, self._has_pending = value, True
+            self._idle.clear()
+            if self._busy:
+                return
+            self._busy = True
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        while True:
+            with self._lock:
+                if not self._has_pending:
+                    self._busy = False
+                    self._idle.set()
+                    return
+                value, self._pending, self._has_pending = self._pending, None, False
+            try:
+                self._fn(value)
+            except Exception as err:  # shown by wait(), never lost in the thread
+                self.error = err
+            self.done += 1
+
+    def wait(self, timeout):
+        finished = self._idle.wait(timeout)
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+        return finished
+
+
 def _thin(values, n, keep):
     """At most ``n`` of ``values``, evenly spread, always including ``keep``'s nearest."""
     values = list(values)
@@ -488,7 +636,8 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
 <div style="position:relative;width:{width}px;height:{height}px">
 <img class="learnlr-demo-figure" alt="{title}" width="{width}" height="{height}"
  src="data:image/png;base64,{fallback}" style="position:absolute;left:0;top:0">
-<canvas width="{width}" height="{height}" style="position:absolute;left:0;top:0"></canvas>
+<canvas width="{width}" height="{height}" role="img" aria-label="{title}"
+ style="position:absolute;left:0;top:0"></canvas>
 </div>
 <script type="application/json" class="learnlr-demo-data">{payload}</script>
 <script>
@@ -497,6 +646,7 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
   var d = JSON.parse(root.querySelector(".learnlr-demo-data").textContent);
   var img = root.querySelector("img"), canvas = root.querySelector("canvas");
   var ctx = canvas.getContext("2d"), idx = d.start.slice(), strides = [], s = 1;
+  var title = canvas.getAttribute("aria-label");
   for (var i = d.names.length - 1; i >= 0; i--) {{ strides[i] = s; s *= d.values[i].length; }}
   function draw() {{
     var t0 = performance.now(), f = 0;
@@ -535,6 +685,8 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
     }}
     root.setAttribute("data-frame", f);
     root.setAttribute("data-draw-ms", (performance.now() - t0).toFixed(2));
+    canvas.setAttribute("aria-label", title + ": " + d.names.map(function (n, i) {{
+      return d.labels[i] + " = " + d.values[i][idx[i]]; }}).join(", "));
   }}
   var bar = root.querySelector(".learnlr-demo-controls");
   d.names.forEach(function (name, i) {{
@@ -551,11 +703,15 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
       input = document.createElement("input"); input.type = "range";
       input.min = 0; input.max = vals.length - 1; input.step = 1; input.value = idx[i];
       out.textContent = " " + vals[idx[i]];
+      input.setAttribute("aria-valuetext", String(vals[idx[i]]));
     }}
     input.setAttribute("data-control", name);
     input.addEventListener("input", function () {{
       idx[i] = parseInt(input.value, 10);
-      if (input.type === "range") out.textContent = " " + vals[idx[i]];
+      if (input.type === "range") {{
+        out.textContent = " " + vals[idx[i]];
+        input.setAttribute("aria-valuetext", String(vals[idx[i]]));
+      }}
       draw();
     }});
     label.appendChild(input); label.appendChild(out); bar.appendChild(label);

@@ -69,7 +69,7 @@ def _controls(view):
     found = []
     for child in getattr(view, "children", ()):
         if isinstance(child, ipywidgets.ValueWidget) and not isinstance(
-            child, (ipywidgets.HTML, ipywidgets.Label)
+            child, (ipywidgets.HTML, ipywidgets.Label, ipywidgets.Image)
         ):
             found.append(child)
         found += _controls(child)
@@ -101,7 +101,8 @@ def test_widget_has_a_control_per_slider(name):
     assert {c.description for c in controls} == {
         spec.description or key for key, spec in demo.controls.items()
     }
-    assert any(isinstance(c, ipywidgets.Output) for c in view.children), "no figure output"
+    (image,) = [c for c in view.children if isinstance(c, ipywidgets.Image)]
+    assert image.format == "png" and bytes(image.value).startswith(b"\x89PNG"), "no figure"
 
 
 @pytest.mark.parametrize("name", DEMOS)
@@ -112,7 +113,50 @@ def test_moving_a_control_redraws_the_figure(name):
     for control in _controls(view):
         before = _drawn(fig)
         control.value = _another_value(control)
+        assert demo.wait(), f"{name}: no frame drawn within 10 s"
         assert _drawn(fig) != before, f"{name}: moving {control.description} changed nothing"
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_a_fast_drag_ends_on_the_final_frame(coalesce):
+    # A drag faster than the frames: with coalescing, values that arrive while a frame is
+    # drawn are skipped, but the image shown at the end is the last value's, exactly.
+    demo = _lr_demo()
+    view = demo.widget(coalesce=coalesce)
+    (image,) = [c for c in view.children if isinstance(c, ipywidgets.Image)]
+    (lr,) = [c for c in _controls(view) if isinstance(c, ipywidgets.FloatLogSlider)]
+    values = np.geomspace(0.01, 0.2, 30)
+    for v in values:
+        lr.value = float(v)
+    assert demo.wait()
+    shown = _pixels(bytes(image.value))
+    reference = _lr_demo()
+    reference.update(lr=lr.value)
+    np.testing.assert_array_equal(shown, _pixels(reference.render_png()))
+    if coalesce:
+        latest = demo._latest
+        assert latest.done + latest.skipped == len(values) and latest.done >= 1
+
+
+def test_latest_only_skips_stale_values_and_keeps_the_last():
+    import threading
+
+    seen, gate = [], threading.Event()
+
+    def slow(value):
+        gate.wait(5)
+        seen.append(value)
+
+    latest = widgets._Latest(slow)
+    for v in range(10):
+        latest.submit(v)
+    gate.set()
+    assert latest.wait(5)
+    assert seen[-1] == 9 and len(seen) < 10 and latest.skipped == 10 - len(seen)
+    with pytest.raises(ZeroDivisionError):
+        failing = widgets._Latest(lambda v: 1 / 0)
+        failing.submit(1)
+        failing.wait(5)
 
 
 @pytest.mark.parametrize("name", DEMOS)
@@ -149,6 +193,7 @@ def test_a_dropdown_control():
     assert isinstance(dropdown, ipywidgets.Dropdown)
     fig = demo.figure()
     dropdown.value = "down"
+    assert demo.wait()
     assert _drawn(fig)[0] == [[0.0, 1.0], [1.0, 0.0]]
 
 
@@ -190,8 +235,8 @@ def test_a_range_shown_before_is_not_drawn_again():
     demo.update()  # the defaults, as the live widget starts: steps = 30
     demo.render_png()  # the x-axis ends at 30
     draws = []
-    draw_background = demo._draw_background
-    demo._draw_background = lambda *args: (draws.append(1), draw_background(*args))
+    redraw_axes = demo._redraw_axes
+    demo._redraw_axes = lambda *args: (draws.append(1), redraw_axes(*args))
     for steps in (10, 200, 9, 190, 30, 10):
         demo.update(steps=steps)
         demo.render_png()

@@ -1,0 +1,348 @@
+"""What a reader feels: each chapter's main demo in a real JupyterLab, timed in Chromium.
+
+``make bench-browser`` (called by ``make bench``) starts a JupyterLab server on 127.0.0.1
+over copies of the notebooks, opens every chapter in headless Chromium (Debian's
+``/usr/bin/chromium`` driven by Playwright's Python client; no browser is downloaded), runs
+all cells from the Run menu and then works the chapter's main demo (the ``VAR.widget()``
+cell named in ``scripts/add_static_demos.py``) as a reader would:
+
+* **keyboard**: each slider's handle is focused and the arrow keys pressed, one press at a
+  time; each dropdown is stepped with the arrow keys;
+* **mouse drag**: each slider's handle is dragged across its track in small moves, 16 ms
+  apart (a 60 Hz pointer), faster than frames can come back.
+
+For every key press the time from the ``keydown`` event to the new figure being painted is
+measured in the page: the figure is an ``<img>`` whose ``src`` the widget replaces; the
+clock stops when that image has decoded and two animation frames have passed. After each
+drag the figure must be the one for the slider's final value: the frame shown is kept, the
+handle moved one step away and back, and the frame drawn afresh for that same value must
+equal it, byte for byte (stale or missing final frames fail). Frames painted per drag
+(fewer than the pointer moves: stale values are skipped by design) and console errors are
+reported.
+
+Targets on 2 cores: median <= 100 ms and p95 <= 200 ms from key press to painted figure,
+the final frame always correct, no console errors. Prints one table and writes
+``benchmarks/results/browser.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/browser.py [--chapters 01,05] [--presses 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TOKEN = "learnlr-bench"
+
+INSTALL_JS = """(sel) => {
+  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
+    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
+  if (!cell) return "no cell containing " + sel;
+  const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
+  if (!img) return "no image in the demo's output";
+  cell.scrollIntoView();
+  cell.setAttribute("data-bench", "demo");
+  window.__bench = {inputs: [], frames: []};
+  const mark = (e) => window.__bench.inputs.push([e.type, performance.now()]);
+  for (const type of ["keydown", "pointermove", "pointerdown", "pointerup"]) {
+    cell.addEventListener(type, mark, true);
+  }
+  new MutationObserver(() => {
+    const changed = performance.now(), src = img.src;
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() =>
+      requestAnimationFrame(() => window.__bench.frames.push(
+        {changed, painted: performance.now(), src}))));
+  }).observe(img, {attributes: true, attributeFilter: ["src"]});
+  return "";
+}"""
+
+IMAGE_BYTES_JS = """async () => {
+  const img = document.querySelector('[data-bench="demo"] .jp-OutputArea img');
+  const buf = await (await fetch(img.src)).arrayBuffer();
+  let h = 0; const b = new Uint8Array(buf);
+  for (let i = 0; i < b.length; i++) h = (h * 31 + b[i]) | 0;
+  return [h, b.length];
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_lab(root: Path, port: int) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("jupyter-lab")
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=root,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("JupyterLab did not start within 120 s")
+
+
+def run_all(page) -> float:
+    t0 = time.perf_counter()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_timeout(1000)
+    page.wait_for_function(
+        """() => {
+          const prompts = Array.from(document.querySelectorAll(".jp-InputPrompt"));
+          const status = document.querySelector(".jp-Notebook-ExecutionIndicator");
+          const busy = status && status.getAttribute("data-status") === "busy";
+          return prompts.length > 0 && !busy && !prompts.some((p) => p.textContent.includes("*"));
+        }""",
+        timeout=300_000,
+        polling=500,
+    )
+    return time.perf_counter() - t0
+
+
+def frame_after(page, t_input: float, timeout_ms=3000):
+    """The first frame painted after ``t_input`` (page clock), or None."""
+    deadline = time.perf_counter() + timeout_ms / 1000
+    while time.perf_counter() < deadline:
+        frames = page.evaluate("() => window.__bench.frames")
+        later = [f for f in frames if f["changed"] >= t_input]
+        if later:
+            return later[0]
+        page.wait_for_timeout(10)
+    return None
+
+
+def settle(page, quiet_ms=1500, timeout_ms=15000):
+    """Wait until no new frame has come for ``quiet_ms``."""
+    deadline = time.perf_counter() + timeout_ms / 1000
+    n = -1
+    while time.perf_counter() < deadline:
+        count = page.evaluate("() => window.__bench.frames.length")
+        if count == n:
+            return
+        n = count
+        page.wait_for_timeout(quiet_ms)
+
+
+def press(page, key) -> float | None:
+    """Press ``key``; milliseconds from keydown to the new figure painted (None: no frame)."""
+    t = page.evaluate("() => performance.now()")
+    page.keyboard.press(key)
+    frame = frame_after(page, t)
+    if frame is None:
+        return None
+    keydowns = [e[1] for e in page.evaluate("() => window.__bench.inputs") if e[0] == "keydown"]
+    start = max([k for k in keydowns if k >= t] or [t])
+    return frame["painted"] - start
+
+
+def bench_chapter(context, base: str, stem: str, var: str, presses: int) -> dict:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    out = {"chapter": stem, "demo": f"{var}.widget()", "keyboard_ms": [], "drags": []}
+    try:
+        page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=300_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=300_000)
+        page.wait_for_function(
+            """() => { const s = document.querySelector(".jp-Notebook-ExecutionIndicator");
+                       return !s || s.getAttribute("data-status") === "idle"; }""",
+            timeout=300_000,
+        )
+        out["run_all_s"] = round(run_all(page), 1)
+        problem = page.evaluate(INSTALL_JS, f"{var}.widget()")
+        if problem:
+            raise RuntimeError(problem)
+        demo = page.locator('[data-bench="demo"] .jp-OutputArea')
+        handles = demo.locator(".noUi-handle, .ui-slider-handle")
+        selects = demo.locator("select")
+        for i in range(handles.count()):
+            handle = handles.nth(i)
+            handle.focus()
+            for key in ["ArrowRight"] * presses + ["ArrowLeft"] * presses:
+                ms = press(page, key)
+                if ms is not None:
+                    out["keyboard_ms"].append(ms)
+            out["drags"].append(drag(page, handle))
+        for i in range(selects.count()):
+            selects.nth(i).focus()
+            for key in ("ArrowDown", "ArrowUp"):
+                ms = press(page, key)
+                if ms is not None:
+                    out["keyboard_ms"].append(ms)
+    except Exception as err:
+        out["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
+    finally:
+        out["console_errors"] = errors
+        page.close()
+    return out
+
+
+def drag(page, handle) -> dict:
+    """Drag ``handle`` across its track and back to the middle; is the final frame right?"""
+    settle(page)
+    track = handle.locator(
+        "xpath=ancestor::*[contains(@class,'noUi-base') or contains(@class,'ui-slider')][1]"
+    )
+    box, hb = track.bounding_box(), handle.bounding_box()
+    x, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
+    n_before = page.evaluate("() => window.__bench.frames.length")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    moves = 0
+    for tx in (
+        np.linspace(x, box["x"] + box["width"] * 0.9, 25).tolist()
+        + np.linspace(box["x"] + box["width"] * 0.9, box["x"] + box["width"] * 0.4, 15).tolist()
+    ):
+        page.mouse.move(tx, y)
+        moves += 1
+        page.wait_for_timeout(16)
+    page.mouse.up()
+    settle(page)
+    frames = page.evaluate("() => window.__bench.frames.length") - n_before
+    shown = page.evaluate(IMAGE_BYTES_JS)
+    # the same value drawn afresh: one step away and back
+    handle.focus()
+    press(page, "ArrowRight")
+    press(page, "ArrowLeft")
+    settle(page)
+    fresh = page.evaluate(IMAGE_BYTES_JS)
+    return {"moves": moves, "frames": frames, "final_frame_correct": shown == fresh}
+
+
+def summarise(results: list[dict]) -> bool:
+    print(
+        f"  {'chapter':<24} {'presses':>7} {'median ms':>9} {'p95 ms':>7} {'drags':>5} "
+        f"{'frames/moves':>12} {'final ok':>8} {'errors':>6}  result"
+    )
+    ok_all = True
+    for r in results:
+        ms = np.array(r["keyboard_ms"])
+        med = float(np.median(ms)) if ms.size else float("nan")
+        p95 = float(np.percentile(ms, 95)) if ms.size else float("nan")
+        drags = r["drags"]
+        final = all(d["final_frame_correct"] for d in drags) and bool(drags)
+        fm = ", ".join(f"{d['frames']}/{d['moves']}" for d in drags)
+        ok = (
+            ms.size > 0
+            and med <= 100
+            and p95 <= 200
+            and final
+            and not r["console_errors"]
+            and "error" not in r
+        )
+        ok_all &= ok
+        r.update(median_ms=med, p95_ms=p95, ok=ok)
+        print(
+            f"  {r['chapter']:<24} {ms.size:>7} {med:>9.0f} {p95:>7.0f} {len(drags):>5} "
+            f"{fm:>12} {str(final):>8} {len(r['console_errors']):>6}  "
+            f"{'pass' if ok else 'FAIL'} {r.get('error', '')}"
+        )
+    return ok_all
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chapters", default="", help="e.g. 01,05 (default: all)")
+    parser.add_argument("--presses", type=int, default=8, help="arrow presses each way")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    spec = importlib.util.spec_from_file_location(
+        "add_static_demos", ROOT / "scripts" / "add_static_demos.py"
+    )
+    static = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(static)
+    wanted = [c for c in args.chapters.split(",") if c]
+    demos = {
+        stem: var
+        for stem, (var, _grid) in sorted(static.DEMOS.items())
+        if not wanted or stem[:2] in wanted
+    }
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "lab"
+        shutil.copytree(ROOT / "notebooks", root / "notebooks")
+        port = free_port()
+        lab = start_lab(root, port)
+        try:
+            with sync_playwright() as pw:
+                context = pw.chromium.launch_persistent_context(
+                    str(Path(tmp) / "profile"),
+                    executable_path=args.chromium,
+                    args=CHROMIUM_ARGS,
+                    headless=True,
+                    viewport={"width": 1400, "height": 1000},
+                )
+                base = f"http://127.0.0.1:{port}/"
+                for stem, var in demos.items():
+                    print(f"  {stem} ...", flush=True)
+                    results.append(bench_chapter(context, base, stem, var, args.presses))
+                context.close()
+        finally:
+            lab.terminate()
+            try:
+                lab.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                lab.kill()
+    print(f"learnlr browser benchmark: JupyterLab + Chromium, {os.cpu_count()} cores")
+    ok = summarise(results)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "browser.json").write_text(
+        json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "chapters": results}, indent=1)
+    )
+    print(
+        f"targets (median <= 100 ms, p95 <= 200 ms, final frame right, no console errors): "
+        f"{'all met' if ok else 'NOT all met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
