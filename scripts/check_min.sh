@@ -50,9 +50,13 @@ sys.exit("test-min: " + "; ".join(wrong) if wrong else 0)
 PY
 
 # Not run here, and why: notebooks (their stored outputs are made with the pinned versions;
-# `make test` and `make test-numerics` check them), test_notebooks.py and test_coursework.py
-# (they test the authoring and grading tools, which need Python >= 3.11 and nbgrader).
+# `make test` and `make test-numerics` check them), and the tests of the authoring, grading
+# and release tools, which need Python >= 3.11 and tools beyond the package's dependencies
+# (nbformat, nbgrader, Dask): test_notebooks, test_coursework, test_grader,
+# test_grading_scale, test_release.
 "$ENV/bin/python" -m pytest -q -p no:cacheprovider -o addopts="" -n auto \
     -W "ignore::DeprecationWarning" -W "ignore::PendingDeprecationWarning" \
-    --ignore=tests/test_notebooks.py --ignore=tests/test_coursework.py tests
+    --ignore=tests/test_notebooks.py --ignore=tests/test_coursework.py \
+    --ignore=tests/test_grader.py --ignore=tests/test_grading_scale.py \
+    --ignore=tests/test_release.py tests
 echo "test-min: all done in $(($(date +%s) - t0)) s"
