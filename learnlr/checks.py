@@ -258,7 +258,7 @@ class Remote:
     """
 
     def outcomes(self, cases: Sequence[dict], n: int, time_limit: float) -> list[list]:
-        """One :func:`_outcome` list per case (``["timeout"]`` past the limit; then stop)."""
+        """One outcome list per case (``["timeout"]`` past the limit; then stop)."""
         raise NotImplementedError
 
 

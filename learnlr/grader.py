@@ -1,6 +1,6 @@
 """Marks a submission cannot forge: hidden tests run here, the student's code runs elsewhere.
 
-For each submission, :class:`Session` starts one sandboxed process (:mod:`learnlr._worker`)
+For each submission, :class:`Session` starts one sandboxed process (``learnlr._worker``)
 that runs the submission's code cells and then answers requests: "call ``gd_step`` on these
 inputs", "send the value of ``max_stable_lr``". Only numbers (or a note of why there are
 none) come back. The hidden tests -- the ``### BEGIN HIDDEN TESTS`` regions of the
@@ -14,7 +14,7 @@ student's process.
 Each submission's process is bounded (:data:`LIMITS`: CPU seconds, memory, size of each file
 it writes, scratch disk, seconds per cell and per submission) and, where the platform allows,
 has no network and cannot see the instructor's or other students' files (see
-:mod:`learnlr._worker`). A cell that runs too long, or kills its process, is skipped and the
+``learnlr._worker``). A cell that runs too long, or kills its process, is skipped and the
 cells are run again without it (up to ``restarts`` times), so one bad cell costs only the
 exercises that depend on it.
 """
