@@ -33,7 +33,7 @@ Run it from the repository root in an environment with the four packages (CPU, f
     python scripts/make_reference_modern.py --out DIR
     python scripts/make_reference_modern.py --check  # regenerate and compare with the stored
                                                      # file (exit 1 if a value differs by more
-                                                     # than 1e-12 relative)
+                                                     # than CHECK_RTOL = 1e-10 relative)
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ STEPS = 100
 PERTURBATION = 1e-10
 MAX_SENSITIVITY = 1e5
 MIN_SIGN_MARGIN = 1e-6
-CHECK_RTOL = 1e-12  # --check: largest relative difference allowed between two generations
+# --check: largest relative difference allowed between two generations. Another CPU or BLAS
+# changes the last bits (about 1e-16) of a step, and a run may amplify that by up to
+# MAX_SENSITIVITY (1e5): a regeneration on another machine differed by 3.6e-12 in one value.
+CHECK_RTOL = 1e-16 * MAX_SENSITIVITY * 10
 PACKAGES = ("torch", "lion-pytorch", "schedulefree", "prodigyopt")
 
 torch.set_default_dtype(torch.float64)
