@@ -443,9 +443,22 @@ class ExerciseMark(NamedTuple):
     message: str
 
 
+# CPython 3.11 keeps the depth counter of its AST-to-object conversion in state shared by all
+# threads, so two threads parsing at once can fail with "SystemError: AST constructor recursion
+# depth mismatch" (CPython issue 106905). Grading runs submissions in threads (``jobs``), and
+# parsing a cell takes microseconds: one parse at a time.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse(source)``, safe to call from several threads at once."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def _free_names(source: str) -> list[str]:
     """Names a region reads that it does not bind itself (in order of first use)."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     bound, loaded = set(), []
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):

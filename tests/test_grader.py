@@ -381,3 +381,17 @@ def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_t
         mark = grader.run_tests(code, coursework._imports(chapter2.nb), session, ids)["2.1"]
     assert not mark.passed
     assert mark.message.endswith("use the flag, not b == 0")
+
+
+def test_cells_are_parsed_one_at_a_time_across_grading_threads():
+    """CPython 3.11's AST conversion is not thread-safe (grading with JOBS > 1 once failed
+    with "AST constructor recursion depth mismatch"): every parse takes one lock."""
+    import threading
+
+    done = threading.Event()
+    with grader._PARSE_LOCK:
+        worker = threading.Thread(target=lambda: (coursework._parse("x = 1"), done.set()))
+        worker.start()
+        assert not done.wait(0.3), "a cell was parsed while another parse held the lock"
+    assert done.wait(10)
+    worker.join()
