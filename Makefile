@@ -74,7 +74,7 @@ test: $(STAMP)
 # again under another OpenBLAS kernel and thread count, after proving (bit by bit) that this
 # environment changes the last bits of matrix products and eigenvalues here.
 test-numerics: $(STAMP)
-	$(BIN)/python scripts/second_numerics.py -- -n $(PYTEST_JOBS) --dist loadfile notebooks
+	$(BIN)/python scripts/second_numerics.py -- -n $(PYTEST_JOBS) --dist loadfile -m "not student_copy" notebooks
 
 # The floors in pyproject.toml, tested: exactly the versions in constraints-min.txt, on the
 # oldest Python the package supports (scripts/check_min.sh finds it), in _build/envs/min.
