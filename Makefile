@@ -1,6 +1,6 @@
 # learnlr: build the book, run the tests, work on the notebooks.
 #
-#   make book      execute the notebooks and build the HTML book into _build/html
+#   make book      build the HTML book from the notebooks (their stored outputs) into _build/html
 #   make test      unit tests + every notebook re-run and compared with its stored outputs
 #   make lab       open the notebooks in JupyterLab
 #   make execute   re-run every notebook and save its outputs (after editing a notebook)
@@ -56,9 +56,9 @@ $(STAMP): pyproject.toml requirements-lock.txt $(wildcard learnlr/__init__.py)
 lock: $(STAMP)
 	scripts/lock.sh
 
-# Jupyter Book executes the notebooks itself (execute_notebooks: cache in _config.yml), so the
-# rendered outputs always come from the current code; the outputs stored in the .ipynb files are
-# what `make test` compares against.
+# The book shows the outputs stored in the notebooks (execute_notebooks: off in _config.yml):
+# the outputs `make test` checks against a fresh run. After editing a notebook, or learnlr's
+# plotting code, `make execute` first.
 book: $(STAMP) npm
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
