@@ -13,6 +13,7 @@ re-renders, which keeps a slider move well under 100 ms. Works with ipywidgets 7
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from collections.abc import Callable
@@ -371,7 +372,6 @@ class Demo:
         The axes limits are fixed to the union of the limits over all frames, so one
         background serves every frame.
         """
-        import hashlib
         import html
         import itertools
         import json
@@ -464,6 +464,7 @@ class Demo:
         uid = "lldemo" + hashlib.sha1(text.encode()).hexdigest()[:10]
         return _HTML_TEMPLATE.format(
             uid=uid,
+            template=TEMPLATE_ID,
             title=html.escape(self.title),
             width=width,
             height=height,
@@ -630,7 +631,8 @@ def _artist_style(artist, dpi, height):
     }
 
 
-_HTML_TEMPLATE = """<div class="learnlr-demo" id="{uid}" style="max-width:100%;overflow-x:auto">
+_HTML_TEMPLATE = """<div class="learnlr-demo" id="{uid}" data-template="{template}"
+ style="max-width:100%;overflow-x:auto">
 <div class="learnlr-demo-controls" style="display:flex;flex-wrap:wrap;gap:0.3em 1.2em;
 margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
 <div style="position:relative;width:{width}px;height:{height}px">
@@ -1039,3 +1041,10 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
         return None
 
     return Demo(controls, setup, update, title=f"Escaping the saddle of {problem.name}")
+
+
+#: Names the template a kernel-free demo was made with. The book shows the notebooks' stored
+#: outputs, and nbval does not compare a demo's output (its PNG bytes depend on the machine),
+#: so tests/test_notebooks.py checks that every stored demo carries this id: a change to the
+#: template fails the tests until the notebooks are re-run (``make execute``).
+TEMPLATE_ID = hashlib.sha1(_HTML_TEMPLATE.encode()).hexdigest()[:10]

@@ -156,3 +156,20 @@ def test_no_rounding_noise_in_stored_outputs(path):
         f"{_name(path)} prints values whose digits are rounding noise (print a comparison such "
         "as '< 1e-12: True', or f'{x:.0e}'; see CONTRIBUTING.md):\n  " + "\n  ".join(noise)
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_kernel_free_demos_were_made_with_the_current_template(path):
+    """The book renders stored outputs, and nbval ignores a kernel-free demo's output (its
+    PNG bytes depend on the machine): without this check a demo made with an older template
+    would reach the book unnoticed."""
+    from learnlr.widgets import TEMPLATE_ID
+
+    stale = []
+    for index, cell in enumerate(_read(path).cells):
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html", "")
+            page = "".join(page) if isinstance(page, list) else page
+            if 'class="learnlr-demo"' in page and f'data-template="{TEMPLATE_ID}"' not in page:
+                stale.append(index)
+    assert not stale, f"{_name(path)}: cells {stale} hold demos from an older template; {FIX}"
