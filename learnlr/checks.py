@@ -527,6 +527,17 @@ def _answer_number(exercise: str, answer, time_limit: float):
     return float(value.ravel()[0])
 
 
+def _verdict(exercise: str, a: float, agrees: Callable, expected, mistakes, hint: str):
+    """Record the verdict on a one-number answer ``a`` (for :func:`check_value` and
+    :func:`check_sealed`): right when ``agrees(expected)``; else the hint of the first
+    ``(key, hint)`` in ``mistakes`` with ``agrees(key)``; else ``hint``, if any."""
+    if agrees(expected):
+        return _record(exercise, True, f"{fmt(a, 6)} is right")
+    found = next((text for key, text in mistakes if agrees(key)), hint)
+    extra = f" -- {found}" if found else ""
+    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+
+
 def check_value(
     exercise: str,
     answer: Any,
@@ -550,13 +561,10 @@ def check_value(
     a = _answer_number(exercise, answer, time_limit)
     if isinstance(a, CheckResult):
         return a
-    if np.isclose(a, expected, rtol=rtol, atol=atol):
-        return _record(exercise, True, f"{fmt(a, 6)} is right")
-    for text, wrong in (mistakes or {}).items():
-        if np.isclose(a, wrong, rtol=rtol, atol=atol):
-            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
-    extra = f" -- {hint}" if hint else ""
-    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+    known = [(wrong, text) for text, wrong in (mistakes or {}).items()]
+    return _verdict(
+        exercise, a, lambda v: bool(np.isclose(a, v, rtol=rtol, atol=atol)), expected, known, hint
+    )
 
 
 def check_schedule(
@@ -646,13 +654,7 @@ def check_sealed(
     if isinstance(a, CheckResult):
         return a
     found = _digests(a, digits)
-    if sealed in found:
-        return _record(exercise, True, f"{fmt(a, 6)} is right")
-    for digest, text in (mistakes or {}).items():
-        if digest in found:
-            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
-    extra = f" -- {hint}" if hint else ""
-    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+    return _verdict(exercise, a, found.__contains__, sealed, (mistakes or {}).items(), hint)
 
 
 def check_function_sealed(
