@@ -325,6 +325,19 @@ def test_a_cell_that_hangs_is_skipped_and_costs_only_its_exercise(tmp_path):
         assert grader._fetch(session, "nothing", 2) == ["missing"]
 
 
+def test_numpy_submodules_loaded_by_a_cell_stay_usable_in_later_cells():
+    # the worker puts NumPy's namespace back after each cell; a submodule NumPy loads on
+    # first use (numpy.random) must survive that, or every later use recurses without end
+    cells = [
+        (0, "import numpy as np\nfirst = float(np.random.default_rng(0).uniform())\n"),
+        (1, "second = float(np.random.default_rng(0).uniform())\n"),
+    ]
+    with grader.Session(cells) as session:
+        assert session.start()
+        assert session.status == {0: ("ok", None), 1: ("ok", None)}, session.status
+        assert grader._fetch(session, "first", 5) == grader._fetch(session, "second", 5)
+
+
 def test_a_submission_over_its_cpu_limit_gets_a_clear_line():
     cells = [(0, "x = 0\nwhile True:\n    x += 1\n")]
     with grader.Session(cells, limits={"cpu_s": 1, "cell_s": 30}) as session:
@@ -356,6 +369,8 @@ def test_the_setup_message_is_json_the_worker_reads():
 
 
 def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_tests():
+    import exercise_references
+
     from learnlr import checks, lessons_momentum
 
     guess = (
@@ -369,7 +384,7 @@ def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_t
     visible = checks.check_function(
         "2.1",
         space["momentum_step"],
-        lessons_momentum.momentum_step_reference,
+        exercise_references.momentum_step_reference,
         lessons_momentum.MOMENTUM_STEP_CASES,
         outputs=("x_new", "b_new"),
     )
