@@ -510,6 +510,8 @@ def _answer_number(exercise: str, answer, time_limit: float):
     """The answer as one float, or a CheckResult saying why it is not one."""
     if issubclass(type(answer), Remote):
         lines = answer.outcomes([{}], 1, time_limit)
+    elif type(answer) in (float, int, np.float64) or _plain_array(answer):
+        lines = [["ok", [_encode(answer)]]]  # nothing of the student's runs: no fork needed
     elif hasattr(os, "fork"):
         lines = _forked(lambda: iter([["ok", [_encode(answer)]]]), 1, time_limit)
     else:
@@ -536,6 +538,10 @@ def _verdict(exercise: str, a: float, agrees: Callable, expected, mistakes, hint
     found = next((text for key, text in mistakes if agrees(key)), hint)
     extra = f" -- {found}" if found else ""
     return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+
+
+def _plain_array(value) -> bool:
+    return type(value) is np.ndarray and value.dtype.kind in "iuf"
 
 
 def check_value(
