@@ -166,6 +166,8 @@ def main() -> None:
         for module, saved in kept.items():
             space = vars(module)
             for key in [k for k in space if k not in saved]:
+                if sys.modules.get(f"{module.__name__}.{key}") is space[key]:
+                    continue  # a submodule imported since (NumPy loads numpy.random lazily)
                 del space[key]
             space.update(saved)
         sys.modules.update({m.__name__: m for m in kept})

@@ -510,6 +510,8 @@ def _answer_number(exercise: str, answer, time_limit: float):
     """The answer as one float, or a CheckResult saying why it is not one."""
     if issubclass(type(answer), Remote):
         lines = answer.outcomes([{}], 1, time_limit)
+    elif type(answer) in (float, int, np.float64) or _plain_array(answer):
+        lines = [["ok", [_encode(answer)]]]  # nothing of the student's runs: no fork needed
     elif hasattr(os, "fork"):
         lines = _forked(lambda: iter([["ok", [_encode(answer)]]]), 1, time_limit)
     else:
@@ -525,6 +527,21 @@ def _answer_number(exercise: str, answer, time_limit: float):
     if value.size != 1:
         return _record(exercise, False, f"your answer has shape {value.shape}; expected one number")
     return float(value.ravel()[0])
+
+
+def _verdict(exercise: str, a: float, agrees: Callable, expected, mistakes, hint: str):
+    """Record the verdict on a one-number answer ``a`` (for :func:`check_value` and
+    :func:`check_sealed`): right when ``agrees(expected)``; else the hint of the first
+    ``(key, hint)`` in ``mistakes`` with ``agrees(key)``; else ``hint``, if any."""
+    if agrees(expected):
+        return _record(exercise, True, f"{fmt(a, 6)} is right")
+    found = next((text for key, text in mistakes if agrees(key)), hint)
+    extra = f" -- {found}" if found else ""
+    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+
+
+def _plain_array(value) -> bool:
+    return type(value) is np.ndarray and value.dtype.kind in "iuf"
 
 
 def check_value(
@@ -550,13 +567,10 @@ def check_value(
     a = _answer_number(exercise, answer, time_limit)
     if isinstance(a, CheckResult):
         return a
-    if np.isclose(a, expected, rtol=rtol, atol=atol):
-        return _record(exercise, True, f"{fmt(a, 6)} is right")
-    for text, wrong in (mistakes or {}).items():
-        if np.isclose(a, wrong, rtol=rtol, atol=atol):
-            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
-    extra = f" -- {hint}" if hint else ""
-    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+    known = [(wrong, text) for text, wrong in (mistakes or {}).items()]
+    return _verdict(
+        exercise, a, lambda v: bool(np.isclose(a, v, rtol=rtol, atol=atol)), expected, known, hint
+    )
 
 
 def check_schedule(
@@ -646,13 +660,7 @@ def check_sealed(
     if isinstance(a, CheckResult):
         return a
     found = _digests(a, digits)
-    if sealed in found:
-        return _record(exercise, True, f"{fmt(a, 6)} is right")
-    for digest, text in (mistakes or {}).items():
-        if digest in found:
-            return _record(exercise, False, f"your answer {fmt(a, 6)} is not right -- {text}")
-    extra = f" -- {hint}" if hint else ""
-    return _record(exercise, False, f"your answer {fmt(a, 6)} is not right{extra}")
+    return _verdict(exercise, a, found.__contains__, sealed, (mistakes or {}).items(), hint)
 
 
 def check_function_sealed(

@@ -208,6 +208,8 @@ def solution_regions(source: str, begin=BEGIN_SOLUTION, end=END_SOLUTION, where=
 
 def _check_ids(source: str) -> list[str]:
     """Exercise ids of the ``checks.check_*("N.M", ...)`` calls in a code cell, in order."""
+    if "check_" not in source:  # most cells: nothing to parse
+        return []
     tree = _parse(source)
     if tree is None:
         pattern = r"\b(?:checks\.)?(check_\w+)\(\s*(?:exercise\s*=\s*)?(['\"])(.*?)\2"
@@ -687,18 +689,44 @@ class _Source(NamedTuple):
     nb: Any
     exercises: list[Exercise]
     cell_ids: set
+    imports: str = ""  # its import statements (_imports)
+    regions: Any = ()  # its tests (_test_regions), or the ValueError they raised
+
+
+_SOURCES: dict[tuple, list[_Source]] = {}
 
 
 def _sources(src) -> list[_Source]:
+    """The instructor notebooks in ``src``, read and analysed once per version of the files
+    (every submission, and every Dask task on a worker, uses them)."""
     folder = Path(src)
+    paths = _notebooks(folder) if folder.is_dir() else []
+    key = (str(folder.resolve()), *((str(p), *_stamp(p)) for p in paths))
+    if key in _SOURCES:
+        return _SOURCES[key]
     found = []
-    for path in _notebooks(folder) if folder.is_dir() else []:
+    for path in paths:
         try:
             nb = _read(path)
-            found.append(_Source(path, nb, exercises(nb), {c.get("id") for c in nb.cells}))
+            source = _Source(path, nb, exercises(nb), {c.get("id") for c in nb.cells})
         except Exception:  # an instructor notebook being edited must not stop grading
             continue
+        try:
+            regions = _test_regions(source)
+        except ValueError as err:  # badly marked hidden tests: reported for each submission
+            regions = err
+        found.append(source._replace(imports=_imports(nb), regions=regions))
+    _SOURCES.clear()  # keep only the newest version
+    _SOURCES[key] = found
     return found
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)
 
 
 def _match(nb, path: Path, sources: Sequence[_Source]) -> _Source | None:
@@ -807,7 +835,8 @@ def _imports(nb) -> str:
     """The top-level import statements of a notebook's code cells, one per line."""
     lines = []
     for cell in nb.cells:
-        tree = _parse(cell.source) if cell.cell_type == "code" else None
+        code = cell.cell_type == "code" and "import" in cell.source
+        tree = _parse(cell.source) if code else None
         for node in tree.body if tree else []:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 lines.append(ast.unparse(node))
@@ -866,11 +895,13 @@ def _grade_one(student: str, path: Path, sources, limits: dict, hide: Sequence) 
                 cells.append((index, _mask_magics(code)))
     except ValueError as err:  # badly marked hidden tests in the submission
         return _Marked(source, {}, [f"could not grade the notebook: {err}"], 0.0)
+    if isinstance(source.regions, ValueError):
+        return _Marked(source, {}, [f"could not grade the notebook: {source.regions}"], 0.0)
     marks: dict = {}
     with grader.Session(cells, hide=hide, limits=limits) as session:
         session.start()
-        for code, ids in _test_regions(source):
-            marks.update(grader.run_tests(code, _imports(source.nb), session, ids))
+        for code, ids in source.regions:
+            marks.update(grader.run_tests(code, source.imports, session, ids))
     status = session.status
     for ex in source.exercises:
         mark = marks.get(ex.id)

@@ -4,10 +4,9 @@ r"""Helpers for the chapters on Adam and its relatives, which a reader need not 
   true worst case (larger: the bound does not hold for a gradient that keeps growing);
 * :func:`noisy_quadratic` -- a separable quadratic whose gradients carry Gaussian noise of a
   different size in each coordinate: where Adam with L2 and AdamW part ways;
-* the references and typical mistakes of the exercises: one Adam step
-  (:func:`adam_step_reference`), one AMSGrad step (:func:`amsgrad_step_reference`) and one
-  AdamW step (:func:`adamw_step_reference`), each with ``*_CASES`` and ``*_MISTAKES`` for
-  :func:`learnlr.checks.check_function`.
+* the visible cases and typical mistakes of the exercises on one Adam, AMSGrad and AdamW
+  step (``*_CASES`` and ``*_MISTAKES`` for :func:`learnlr.checks.check_function`). The
+  references live in the grader's hidden tests of the chapter notebooks, not here.
 
 NumPy only; the chapters draw the figures.
 """
@@ -17,20 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from learnlr._checks import check_int, check_interval, check_vector
-from learnlr.optimizers import AdamState, adam, adamw
 from learnlr.problems import Problem
 
 __all__ = [
     "adam_step_bounds",
     "NoisyQuadratic",
     "noisy_quadratic",
-    "adam_step_reference",
     "ADAM_STEP_CASES",
     "ADAM_STEP_MISTAKES",
-    "amsgrad_step_reference",
     "AMSGRAD_STEP_CASES",
     "AMSGRAD_STEP_MISTAKES",
-    "adamw_step_reference",
     "ADAMW_STEP_CASES",
     "ADAMW_STEP_MISTAKES",
 ]
@@ -161,30 +156,6 @@ def noisy_quadratic(a, c, sigma, seed=0, x0=None, name="noisy quadratic") -> Noi
 # --------------------------------------------------------------------------------------
 # Exercise: one Adam step
 # --------------------------------------------------------------------------------------
-def adam_step_reference(x, g, m, v, t, lr, beta1, beta2, eps):
-    r"""One Adam update, PyTorch's form: returns ``(x_new, m_new, v_new)``.
-
-    .. math::
-        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \quad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
-        x &\leftarrow x - \eta \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}
-
-    ``t`` is the number of this update, 1 for the first. Computed by
-    :func:`learnlr.optimizers.adam`.
-
-    Example:
-        >>> x, m, v = adam_step_reference(np.array([1.0]), np.array([2.0]), np.zeros(1),
-        ...                               np.zeros(1), t=1, lr=0.1, beta1=0.9,
-        ...                               beta2=0.999, eps=0.0)
-        >>> x, m, v   # the first step is lr * sign(g)
-        (array([0.9]), array([0.2]), array([0.004]))
-    """
-    opt = adam(lr=lr, betas=(beta1, beta2), eps=eps)
-    state = AdamState(count=t - 1, m=m, v=v, v_max=np.zeros_like(v))
-    x_new, s, _ = opt.step(x, g, state)
-    return x_new, s.m, s.v
-
-
 def _adam_variant(
     x, g, m, v, t, lr, beta1, beta2, eps, c1=None, c2=None, square=True, inside=False
 ):
@@ -260,32 +231,6 @@ ADAM_STEP_CASES = [
 # --------------------------------------------------------------------------------------
 # Exercise: one AMSGrad step
 # --------------------------------------------------------------------------------------
-def amsgrad_step_reference(x, g, m, v, v_max, t, lr, beta1, beta2, eps):
-    r"""One AMSGrad update, PyTorch's form: returns ``(x_new, m_new, v_new, v_max_new)``.
-
-    .. math::
-        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \quad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
-        v_{max} \leftarrow \max(v_{max}, v) \\
-        x &\leftarrow x - \eta \frac{m / (1 - \beta_1^t)}
-             {\sqrt{v_{max} / (1 - \beta_2^t)} + \epsilon}
-
-    The maximum is kept of the *raw* :math:`v`, and divided by the current bias correction
-    (PyTorch and Keras do this). Reddi et al.'s Algorithm 2 has no bias correction at all.
-    Computed by :func:`learnlr.optimizers.adam` with ``amsgrad=True``.
-
-    Example:
-        >>> out = amsgrad_step_reference(np.array([1.0]), np.array([0.1]), np.zeros(1),
-        ...                              np.array([1.0]), np.array([4.0]), t=2, lr=0.1,
-        ...                              beta1=0.0, beta2=0.5, eps=0.0)
-        >>> [o.round(4) for o in out]   # v = 0.505 < v_max = 4: the step uses v_max
-        [array([0.9957]), array([0.1]), array([0.505]), array([4.])]
-    """
-    opt = adam(lr=lr, betas=(beta1, beta2), eps=eps, amsgrad=True)
-    x_new, s, _ = opt.step(x, g, AdamState(count=t - 1, m=m, v=v, v_max=v_max))
-    return x_new, s.m, s.v, s.v_max
-
-
 def _amsgrad_variant(
     x, g, m, v, v_max, t, lr, beta1, beta2, eps, mode="ref", correct=True, use_max=True
 ):
@@ -337,29 +282,6 @@ AMSGRAD_STEP_CASES = [
 # --------------------------------------------------------------------------------------
 # Exercise: one AdamW step
 # --------------------------------------------------------------------------------------
-def adamw_step_reference(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
-    r"""One AdamW update, PyTorch's form: returns ``(x_new, m_new, v_new)``.
-
-    .. math::
-        x &\leftarrow x (1 - \eta\lambda) \\
-        x &\leftarrow x - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}
-        \quad \text{(Adam's step, from the gradient without any decay term)}
-
-    Computed by :func:`learnlr.optimizers.adamw`.
-
-    Example:
-        >>> x, m, v = adamw_step_reference(np.array([2.0]), np.array([0.0]), np.zeros(1),
-        ...                                np.zeros(1), t=1, lr=0.1, beta1=0.9, beta2=0.999,
-        ...                                eps=1e-8, weight_decay=0.5)
-        >>> x   # zero gradient: only the decay acts, 2 * (1 - 0.1 * 0.5)
-        array([1.9])
-    """
-    opt = adamw(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)
-    state = AdamState(count=t - 1, m=m, v=v, v_max=np.zeros_like(v))
-    x_new, s, _ = opt.step(x, g, state)
-    return x_new, s.m, s.v
-
-
 def _adamw_variant(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, mode):
     if mode == "l2":
         g = g + weight_decay * x

@@ -10,9 +10,10 @@ responds to the gradients it sees. This module holds the pieces a reader need no
   :math:`G`, RMSProp's average :math:`v`) carried over, possibly on another problem;
 * :func:`tune_lr` -- the best rate of a small grid, by final loss or by steps to a target;
 * :func:`loglog_slope` -- the exponent :math:`p` of a power law :math:`y \propto t^p`;
-* references, test cases and typical mistakes for the exercises on one AdaGrad, RMSProp
-  and Adadelta step (:func:`adagrad_step_reference`, :data:`ADAGRAD_STEP_CASES`,
-  :data:`ADAGRAD_STEP_MISTAKES`, and the same for ``rmsprop`` and ``adadelta``).
+* visible cases and typical mistakes for the exercises on one AdaGrad, RMSProp and Adadelta
+  step (:data:`ADAGRAD_STEP_CASES`, :data:`ADAGRAD_STEP_MISTAKES`, and the same for
+  ``rmsprop`` and ``adadelta``). The references live in the grader's hidden tests of the
+  chapter notebooks, not here.
 
 NumPy only; the chapters draw the figures.
 """
@@ -26,8 +27,7 @@ import numpy as np
 
 from learnlr._base import Optimizer
 from learnlr._checks import check_int, check_positive, check_vector
-from learnlr.optimizers import AdadeltaState, AdagradState, RMSpropState, adadelta, adagrad
-from learnlr.optimizers import rmsprop as _rmsprop
+from learnlr.optimizers import AdadeltaState, adadelta
 from learnlr.problems import Problem
 from learnlr.trace import Trace, run
 
@@ -38,13 +38,10 @@ __all__ = [
     "Tuned",
     "tune_lr",
     "loglog_slope",
-    "adagrad_step_reference",
     "ADAGRAD_STEP_CASES",
     "ADAGRAD_STEP_MISTAKES",
-    "rmsprop_step_reference",
     "RMSPROP_STEP_CASES",
     "RMSPROP_STEP_MISTAKES",
-    "adadelta_step_reference",
     "ADADELTA_STEP_CASES",
     "ADADELTA_STEP_MISTAKES",
 ]
@@ -318,27 +315,6 @@ def loglog_slope(t, y) -> float:
 # --------------------------------------------------------------------------------------
 # Exercise: one AdaGrad step
 # --------------------------------------------------------------------------------------
-def adagrad_step_reference(x, g, G, lr, eps):
-    r"""One AdaGrad step, PyTorch's form: returns ``(x_new, G_new)``.
-
-    .. math::
-        G_{new} = G + g^2, \qquad x_{new} = x - \frac{\eta}{\sqrt{G_{new}} + \epsilon}\, g
-
-    It calls :func:`learnlr.optimizers.adagrad`, which the package's tests compare with
-    ``torch.optim.Adagrad``.
-
-    Example:
-        >>> x_new, G_new = adagrad_step_reference(
-        ...     np.array([1.0]), np.array([3.0]), np.array([16.0]), lr=0.5, eps=0.0)
-        >>> x_new, G_new   # G = 16 + 9 = 25, step 0.5 * 3 / 5
-        (array([0.7]), array([25.]))
-    """
-    opt = adagrad(lr=lr, eps=eps)
-    state = AdagradState(count=1, G=np.asarray(G, dtype=float))
-    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
-    return x_new, new_state.G
-
-
 def _ag_not_squared(x, g, G, lr, eps):
     G_new = G + g
     with np.errstate(invalid="ignore"):
@@ -384,29 +360,6 @@ ADAGRAD_STEP_CASES = [
 # --------------------------------------------------------------------------------------
 # Exercise: one RMSProp step
 # --------------------------------------------------------------------------------------
-def rmsprop_step_reference(x, g, v, lr, alpha, eps):
-    r"""One RMSProp step, PyTorch's form (no bias correction): returns ``(x_new, v_new)``.
-
-    .. math::
-        v_{new} = \alpha v + (1 - \alpha) g^2, \qquad
-        x_{new} = x - \frac{\eta}{\sqrt{v_{new}} + \epsilon}\, g
-
-    It calls :func:`learnlr.optimizers.rmsprop`, which the package's tests compare with
-    ``torch.optim.RMSprop``.
-
-    Example:
-        >>> x_new, v_new = rmsprop_step_reference(
-        ...     np.array([1.0]), np.array([2.0]), np.array([0.0]), lr=0.01, alpha=0.99, eps=0.0)
-        >>> x_new.round(6), v_new.round(6)   # v = 0.01 * 4, step 0.01 * 2 / 0.2
-        (array([0.9]), array([0.04]))
-    """
-    opt = _rmsprop(lr=lr, alpha=alpha, eps=eps)
-    z = np.zeros_like(np.asarray(x, dtype=float))
-    state = RMSpropState(count=1, v=np.asarray(v, dtype=float), g_avg=z, b=z)
-    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
-    return x_new, new_state.v
-
-
 def _rp_swapped(x, g, v, lr, alpha, eps):
     v_new = (1 - alpha) * v + alpha * g * g
     return x - lr * g / (np.sqrt(v_new) + eps), v_new
@@ -457,31 +410,6 @@ RMSPROP_STEP_CASES = [
 # --------------------------------------------------------------------------------------
 # Exercise: one Adadelta step
 # --------------------------------------------------------------------------------------
-def adadelta_step_reference(x, g, v, u, rho, eps):
-    r"""One Adadelta step as Zeiler (2012) wrote it (no rate): returns ``(x_new, v_new, u_new)``.
-
-    .. math::
-        v_{new} &= \rho v + (1 - \rho) g^2 \\
-        \Delta &= \frac{\sqrt{u + \epsilon}}{\sqrt{v_{new} + \epsilon}}\, g \\
-        u_{new} &= \rho u + (1 - \rho) \Delta^2 \\
-        x_{new} &= x - \Delta
-
-    It calls :func:`learnlr.optimizers.adadelta` with ``lr=1.0`` (PyTorch's default, which
-    the package's tests compare with ``torch.optim.Adadelta``).
-
-    Example:
-        >>> x_new, v_new, u_new = adadelta_step_reference(
-        ...     np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]),
-        ...     rho=0.9, eps=1e-6)
-        >>> (1.0 - x_new).round(6)   # the first step: sqrt(eps) / sqrt(0.1 + eps)
-        array([0.003162])
-    """
-    opt = adadelta(lr=1.0, rho=rho, eps=eps)
-    state = AdadeltaState(count=1, v=np.asarray(v, dtype=float), u=np.asarray(u, dtype=float))
-    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
-    return x_new, new_state.v, new_state.u
-
-
 def _ad_eps_outside(x, g, v, u, rho, eps):
     v_new = rho * v + (1 - rho) * g * g
     d = (np.sqrt(u) + eps) / (np.sqrt(v_new) + eps) * g
@@ -507,8 +435,8 @@ def _ad_old_v(x, g, v, u, rho, eps):
 
 
 def _ad_plus(x, g, v, u, rho, eps):
-    x_new, v_new, u_new = adadelta_step_reference(x, g, v, u, rho, eps)
-    return 2 * x - x_new, v_new, u_new
+    x_new, state, _ = adadelta(lr=1.0, rho=rho, eps=eps).step(x, g, AdadeltaState(1, v, u))
+    return 2 * x - x_new, state.v, state.u
 
 
 #: Typical mistakes in the Adadelta-step exercise, as ``{hint: wrong_function}``.

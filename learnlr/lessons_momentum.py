@@ -14,8 +14,9 @@ reader need not see live:
   arguments for :func:`learnlr.optimizers.sgd`;
 * :func:`contraction_rate` -- the measured rate: the geometric mean of
   :math:`\|x_{k+1} - x^*\| / \|x_k - x^*\|` over the tail of a run;
-* :func:`momentum_step_reference` and :data:`MOMENTUM_STEP_MISTAKES` -- the reference and
-  the typical mistakes for the chapter's exercise on one momentum step (PyTorch's form).
+* :data:`MOMENTUM_STEP_CASES` and :data:`MOMENTUM_STEP_MISTAKES` -- the visible cases and
+  the typical mistakes for the chapter's exercise on one momentum step (PyTorch's form); its
+  reference lives in the grader's hidden tests of the chapter notebook, not here.
 
 NumPy only; the chapter draws the figures.
 """
@@ -36,7 +37,6 @@ __all__ = [
     "heavy_ball_tuning",
     "nesterov_tuning",
     "contraction_rate",
-    "momentum_step_reference",
     "MOMENTUM_STEP_CASES",
     "MOMENTUM_STEP_MISTAKES",
 ]
@@ -264,31 +264,6 @@ def contraction_rate(trace: Trace, tail: float = 0.5) -> float:
 # --------------------------------------------------------------------------------------
 # The exercise on one momentum step
 # --------------------------------------------------------------------------------------
-def momentum_step_reference(x, g, b, lr, momentum, dampening, first):
-    r"""One step of SGD with momentum in PyTorch's form: returns ``(x_new, b_new)``.
-
-    .. math::
-        b_{new} = \begin{cases} g & \text{first step} \\
-                  \mu b + (1 - \tau) g & \text{afterwards} \end{cases}, \qquad
-        x_{new} = x - \eta\, b_{new}
-
-    with :math:`\mu` = ``momentum`` > 0 and :math:`\tau` = ``dampening``. It calls
-    :func:`learnlr.optimizers.sgd`, which the package's tests compare with
-    ``torch.optim.SGD``.
-
-    Example:
-        >>> x_new, b_new = momentum_step_reference(
-        ...     np.array([1.0]), np.array([2.0]), np.array([0.5]), lr=0.1, momentum=0.9,
-        ...     dampening=0.0, first=False)
-        >>> x_new.round(6), b_new.round(6)
-        (array([0.755]), array([2.45]))
-    """
-    opt = sgd(lr=lr, momentum=momentum, dampening=dampening)
-    state = SGDState(count=0 if first else 1, b=np.asarray(b, dtype=float))
-    x_new, new_state, _ = opt.step(np.asarray(x, dtype=float), np.asarray(g, dtype=float), state)
-    return x_new, new_state.b
-
-
 def _lr_inside(x, g, b, lr, momentum, dampening, first):
     b_new = lr * g if first else momentum * b + (1 - dampening) * lr * g
     return x - b_new, b_new
@@ -310,8 +285,9 @@ def _no_dampening(x, g, b, lr, momentum, dampening, first):
 
 
 def _old_buffer(x, g, b, lr, momentum, dampening, first):
-    _, b_new = momentum_step_reference(x, g, b, lr, momentum, dampening, first)
-    return x - lr * b, b_new
+    opt = sgd(lr=lr, momentum=momentum, dampening=dampening)
+    _, state, _ = opt.step(x, g, SGDState(count=0 if first else 1, b=b))
+    return x - lr * b, state.b
 
 
 #: Typical mistakes in the momentum-step exercise, as ``{hint: wrong_function}``.

@@ -38,3 +38,20 @@ def test_jobs_must_be_a_positive_int():
 
     with pytest.raises(ValueError, match="grade: jobs must be an int >= 1, got 0"):
         coursework.grade(SUBMISSIONS, src=NOTEBOOKS, jobs=0)
+
+
+def test_instructor_notebooks_are_read_once_and_again_when_they_change(tmp_path):
+    # grading reads and analyses the instructor notebooks once per version of the files
+    # (a serial cost that would otherwise come with every grading and every Dask task)
+    src = tmp_path / "src"
+    src.mkdir()
+    chapter = src / "01_gradient_update.ipynb"
+    chapter.write_bytes((NOTEBOOKS / chapter.name).read_bytes())
+    first = coursework._sources(src)
+    assert coursework._sources(src) is first
+    assert [ids for _, ids in first[0].regions] == [["1.1"], ["1.2"], ["1.3"]]
+    nb = chapter.read_text().replace('\\"1.3\\"', '\\"1.4\\"')
+    chapter.write_text(nb + "\n")
+    again = coursework._sources(src)
+    assert again is not first
+    assert [ids for _, ids in again[0].regions][-1] == ["1.4"]

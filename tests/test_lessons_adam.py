@@ -5,6 +5,7 @@ exercise references against hand-computed steps; every listed mistake must fail 
 and be recognised by its own hint.
 """
 
+import exercise_references as refs
 import numpy as np
 import pytest
 
@@ -95,7 +96,7 @@ def test_adam_step_reference_by_hand():
     # t = 2, beta1 = 0.5, beta2 = 0.75, eps = 0, lr = 0.1; m = 1, v = 1, g = 3:
     # m = 0.5 + 1.5 = 2, v = 0.75 + 0.25 * 9 = 3; m_hat = 2 / 0.75 = 8/3;
     # v_hat = 3 / (1 - 0.5625) = 6.857142...; x = 1 - 0.1 * (8/3) / sqrt(6.857142...)
-    x, m, v = L.adam_step_reference(
+    x, m, v = refs.adam_step_reference(
         np.array([1.0]), np.array([3.0]), np.ones(1), np.ones(1), 2, 0.1, 0.5, 0.75, 0.0
     )
     assert m[0] == 2.0 and v[0] == 3.0
@@ -105,7 +106,7 @@ def test_adam_step_reference_by_hand():
 def test_amsgrad_step_reference_uses_the_max_of_raw_v_over_the_current_correction():
     # beta1 = 0, beta2 = 0.5, t = 2: v = 0.5 * 1 + 0.5 * 0.01 = 0.505 < v_max = 4
     # v_hat = 4 / (1 - 0.25); x = 1 - 0.1 * 0.1 / sqrt(16/3)
-    x, m, v, vmax = L.amsgrad_step_reference(
+    x, m, v, vmax = refs.amsgrad_step_reference(
         np.array([1.0]), np.array([0.1]), np.zeros(1), np.ones(1), np.array([4.0]),
         2, 0.1, 0.0, 0.5, 0.0,
     )  # fmt: skip
@@ -115,16 +116,16 @@ def test_amsgrad_step_reference_uses_the_max_of_raw_v_over_the_current_correctio
 
 def test_adamw_step_reference_decays_then_steps():
     # t = 1: Adam's first step is lr * sign(g) (eps = 0); decay 2 * (1 - 0.1 * 0.5) = 1.9
-    x, _, _ = L.adamw_step_reference(
+    x, _, _ = refs.adamw_step_reference(
         np.array([2.0]), np.array([4.0]), np.zeros(1), np.zeros(1), 1, 0.1, 0.9, 0.999, 0.0, 0.5
     )
     assert x[0] == pytest.approx(1.9 - 0.1)
 
 
 EXERCISES = [
-    ("adam", L.adam_step_reference, L.ADAM_STEP_CASES, L.ADAM_STEP_MISTAKES, 3),
-    ("amsgrad", L.amsgrad_step_reference, L.AMSGRAD_STEP_CASES, L.AMSGRAD_STEP_MISTAKES, 4),
-    ("adamw", L.adamw_step_reference, L.ADAMW_STEP_CASES, L.ADAMW_STEP_MISTAKES, 3),
+    ("adam", refs.adam_step_reference, L.ADAM_STEP_CASES, L.ADAM_STEP_MISTAKES, 3),
+    ("amsgrad", refs.amsgrad_step_reference, L.AMSGRAD_STEP_CASES, L.AMSGRAD_STEP_MISTAKES, 4),
+    ("adamw", refs.adamw_step_reference, L.ADAMW_STEP_CASES, L.ADAMW_STEP_MISTAKES, 3),
 ]
 
 
@@ -156,5 +157,5 @@ def test_exercise_references_match_learnlr_adam_over_a_run():
     xr, m, v = np.zeros(2), np.zeros(2), np.zeros(2)
     for t, g in enumerate(grads, start=1):
         x, s, _ = opt.step(x, g, s)
-        xr, m, v = L.adam_step_reference(xr, g, m, v, t, 0.01, 0.8, 0.99, 1e-6)
+        xr, m, v = refs.adam_step_reference(xr, g, m, v, t, 0.01, 0.8, 0.99, 1e-6)
     np.testing.assert_allclose(xr, x, rtol=0, atol=1e-15)

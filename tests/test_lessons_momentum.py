@@ -1,5 +1,6 @@
 """Tests of learnlr.lessons_momentum: gradient noise, tuned momentum, measured rates."""
 
+import exercise_references as refs
 import numpy as np
 import pytest
 
@@ -137,21 +138,21 @@ def test_reference_matches_torch_with_dampening():
     # gradients [1, 2] then [-0.5, 3] give x = [0.9, -2.2], b = [1, 2] (the first step is
     # not damped), then x = [0.835, -2.53], b = [0.65, 3.3].
     x, b = np.array([1.0, -2.0]), np.zeros(2)
-    x, b = lm.momentum_step_reference(x, np.array([1.0, 2.0]), b, 0.1, 0.9, 0.5, True)
+    x, b = refs.momentum_step_reference(x, np.array([1.0, 2.0]), b, 0.1, 0.9, 0.5, True)
     np.testing.assert_allclose((x, b), ([0.9, -2.2], [1.0, 2.0]), rtol=1e-14)
-    x, b = lm.momentum_step_reference(x, np.array([-0.5, 3.0]), b, 0.1, 0.9, 0.5, False)
+    x, b = refs.momentum_step_reference(x, np.array([-0.5, 3.0]), b, 0.1, 0.9, 0.5, False)
     np.testing.assert_allclose((x, b), ([0.835, -2.53], [0.65, 3.3]), rtol=1e-14)
 
 
 def test_reference_passes_its_own_check_and_every_mistake_is_caught_with_its_hint():
     ok = checks.check_function(
-        "t", lm.momentum_step_reference, lm.momentum_step_reference, lm.MOMENTUM_STEP_CASES,
+        "t", refs.momentum_step_reference, refs.momentum_step_reference, lm.MOMENTUM_STEP_CASES,
         outputs=("x_new", "b_new"), mistakes=lm.MOMENTUM_STEP_MISTAKES,
     )  # fmt: skip
     assert ok.passed
     for hint, wrong in lm.MOMENTUM_STEP_MISTAKES.items():
         res = checks.check_function(
-            "t", wrong, lm.momentum_step_reference, lm.MOMENTUM_STEP_CASES,
+            "t", wrong, refs.momentum_step_reference, lm.MOMENTUM_STEP_CASES,
             outputs=("x_new", "b_new"), mistakes=lm.MOMENTUM_STEP_MISTAKES,
         )  # fmt: skip
         assert not res.passed, hint
@@ -166,6 +167,6 @@ def test_first_step_rule_is_only_visible_with_dampening():
     for case in lm.MOMENTUM_STEP_CASES:
         same = all(
             np.allclose(a, r)
-            for a, r in zip(damped(**case), lm.momentum_step_reference(**case), strict=True)
+            for a, r in zip(damped(**case), refs.momentum_step_reference(**case), strict=True)
         )
         assert same == (not case["first"] or case["dampening"] == 0)
