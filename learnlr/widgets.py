@@ -725,7 +725,10 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
         ctx.textAlign = {{center: "center", left: "left", right: "right"}}[st.ha] || "left";
         ctx.textBaseline = {{top: "top", bottom: "bottom", center: "middle",
                             baseline: "alphabetic"}}[st.va] || "alphabetic";
-        ctx.fillText(v, st.x, st.y);
+        var lines = String(v).split("\\n"), lh = 1.2 * st.size;  // a text may have several lines
+        var up = {{top: 0, center: (lines.length - 1) / 2}}[st.va];
+        if (up === undefined) up = lines.length - 1;  // bottom, baseline: the last line at y
+        for (var j = 0; j < lines.length; j++) ctx.fillText(lines[j], st.x, st.y + (j - up) * lh);
         continue;
       }}
       ctx.save();
