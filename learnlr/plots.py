@@ -168,9 +168,10 @@ GLUE_PREFIX = "application/papermill.record/"  # myst-nb's mark for a glued valu
 def glue_text(name: str, value) -> None:
     """Store ``str(value)`` under ``name`` for the prose (``{glue:text}`name```); shows nothing.
 
-    The same as ``myst_nb.glue(name, str(value), display=False)``, which the book build reads,
-    but without needing myst-nb (Colab installs only learnlr): the output is the display
-    message that myst-nb writes, so the stored notebook is the same either way.
+    Writes the display message that ``myst_nb.glue(name, str(value), display=False)`` writes
+    and the book build reads (``tests/test_plots.py`` compares the two), without importing
+    myst-nb: Colab installs only learnlr, and myst-nb's glue module loads Sphinx, which costs
+    seconds per notebook.
 
     Args:
         name: the key the markdown refers to (a non-empty string).
@@ -178,16 +179,10 @@ def glue_text(name: str, value) -> None:
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"glue_text: name must be a non-empty string, got {name!r}")
-    text = str(value)
-    try:
-        from myst_nb import glue
-    except ImportError:
-        from IPython.display import display
+    from IPython.display import display
 
-        metadata = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
-        display({GLUE_PREFIX + "text/plain": repr(text)}, raw=True, metadata=metadata)
-    else:
-        glue(name, text, display=False)
+    metadata = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
+    display({GLUE_PREFIX + "text/plain": repr(str(value))}, raw=True, metadata=metadata)
 
 
 def label_of(trace: Trace) -> str:

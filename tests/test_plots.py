@@ -7,8 +7,8 @@ import pytest
 from learnlr import plots
 
 
-def _captured(monkeypatch, *, myst):
-    """The display calls glue_text makes, with or without myst-nb importable."""
+def _display_calls(monkeypatch, glue):
+    """The display calls that ``glue(name, value)`` makes for a number and a word."""
     import IPython.display
 
     calls = []
@@ -17,22 +17,20 @@ def _captured(monkeypatch, *, myst):
         calls.append((objs, kwargs))
 
     monkeypatch.setattr(IPython.display, "display", display)
-    if myst:
-        glue_module = pytest.importorskip("myst_nb.ext.glue")
-        monkeypatch.setattr(glue_module, "ipy_display", display)
-    else:
-        monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb -> ImportError
-    plots.glue_text("ratio", 0.25)
-    plots.glue_text("verdict", "contradicted")
+    glue_module = pytest.importorskip("myst_nb.ext.glue")
+    monkeypatch.setattr(glue_module, "ipy_display", display)
+    glue("ratio", 0.25)
+    glue("verdict", "contradicted")
     return calls
 
 
-def test_glue_text_without_myst_nb_writes_what_myst_nb_writes(monkeypatch):
-    without = _captured(monkeypatch, myst=False)
-    monkeypatch.undo()
-    with_myst = _captured(monkeypatch, myst=True)
-    assert without == with_myst
-    (data,), kwargs = without[0]
+def test_glue_text_writes_what_myst_nb_glue_writes(monkeypatch):
+    from myst_nb import glue
+
+    ours = _display_calls(monkeypatch, plots.glue_text)
+    theirs = _display_calls(monkeypatch, lambda name, v: glue(name, str(v), display=False))
+    assert ours == theirs
+    (data,), kwargs = ours[0]
     assert data == {"application/papermill.record/text/plain": "'0.25'"}
     assert kwargs == {
         "raw": True,
@@ -40,7 +38,21 @@ def test_glue_text_without_myst_nb_writes_what_myst_nb_writes(monkeypatch):
             "scrapbook": {"name": "ratio", "mime_prefix": "application/papermill.record/"}
         },
     }
-    assert without[1][0][0] == {"application/papermill.record/text/plain": "'contradicted'"}
+    assert ours[1][0][0] == {"application/papermill.record/text/plain": "'contradicted'"}
+
+
+def test_glue_text_does_not_need_myst_nb(monkeypatch):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb -> ImportError
+    assert len(_display_calls_without_myst(monkeypatch)) == 1
+
+
+def _display_calls_without_myst(monkeypatch):
+    import IPython.display
+
+    calls = []
+    monkeypatch.setattr(IPython.display, "display", lambda *o, **k: calls.append((o, k)))
+    plots.glue_text("ratio", 0.25)
+    return calls
 
 
 @pytest.mark.parametrize("name", ["", None, 3])
