@@ -35,6 +35,7 @@ __all__ = [
     "overview",
     "finder_curve",
     "label_of",
+    "glue_text",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion,
@@ -159,6 +160,29 @@ def _describe_inline_figures():
 
 
 _describe_inline_figures()
+
+
+GLUE_PREFIX = "application/papermill.record/"  # myst-nb's mark for a glued value
+
+
+def glue_text(name: str, value) -> None:
+    """Store ``str(value)`` under ``name`` for the prose (``{glue:text}`name```); shows nothing.
+
+    Writes the display message that ``myst_nb.glue(name, str(value), display=False)`` writes
+    and the book build reads (``tests/test_plots.py`` compares the two), without importing
+    myst-nb: Colab installs only learnlr, and myst-nb's glue module loads Sphinx, which costs
+    seconds per notebook.
+
+    Args:
+        name: the key the markdown refers to (a non-empty string).
+        value: anything; its ``str`` is stored (format numbers before, e.g. ``f"{x:.2f}"``).
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"glue_text: name must be a non-empty string, got {name!r}")
+    from IPython.display import display
+
+    metadata = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
+    display({GLUE_PREFIX + "text/plain": repr(str(value))}, raw=True, metadata=metadata)
 
 
 def label_of(trace: Trace) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "optimizer_demo",
     "race_demo",
     "escape_demo",
+    "basin_demo",
 ]
 
 
@@ -365,8 +366,9 @@ class Demo:
 
         Every combination of control values in ``grid`` (default: each control's own
         grid, see ``Slider.grid``) is computed now; the page keeps the figure's static
-        part as one image and the moving artists (lines, markers, texts) as data, and a few
-        lines of JavaScript draw the frame a control selects on a canvas over the image.
+        part as one image and the moving artists (lines, markers, texts, and images such as a
+        basin map, whose colours are stored as a palette and one index per cell) as data, and a
+        few lines of JavaScript draw the frame a control selects on a canvas over the image.
         Without JavaScript the page shows the figure for the default values.
 
         The axes limits are fixed to the union of the limits over all frames, so one
@@ -471,6 +473,7 @@ class Demo:
             fallback=fallback,
             background=background,
             payload=text,
+            cell_codes=_CELL_CODES,
         )
 
 
@@ -564,6 +567,7 @@ def _png_base64(fig) -> str:
 
 
 def _artist_data(artist):
+    from matplotlib.image import AxesImage
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
 
@@ -574,15 +578,55 @@ def _artist_data(artist):
         )
     if isinstance(artist, Text):
         return artist.get_text()
+    if isinstance(artist, AxesImage):
+        return _image_cells(artist)
     raise TypeError(
-        f"Demo.to_html: cannot export a moving {type(artist).__name__}; use lines and texts"
+        f"Demo.to_html: cannot export a moving {type(artist).__name__};"
+        " use lines, texts and images (imshow)"
     )
 
 
+_CELL_CODES = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _image_cells(artist) -> dict:
+    """An image's colours as a palette and one palette index (a character) per cell.
+
+    Rows run from the top of the drawn image down, whatever the image's ``origin``; the
+    extent is kept in data coordinates until the final transforms are known.
+    """
+    rgba = np.asarray(artist.to_rgba(artist.get_array(), bytes=True))
+    if artist.origin == "lower":
+        rgba = rgba[::-1]
+    ny, nx = rgba.shape[:2]
+    colors, index = np.unique(rgba.reshape(-1, 4), axis=0, return_inverse=True)
+    if len(colors) > len(_CELL_CODES):
+        raise ValueError(
+            f"Demo.to_html: a moving image may use at most {len(_CELL_CODES)} colours,"
+            f" this one uses {len(colors)}; use a ListedColormap"
+        )
+    cells = "".join(_CELL_CODES[i] for i in np.ravel(index))
+    return {
+        "extent": [float(v) for v in artist.get_extent()],
+        "nx": nx,
+        "ny": ny,
+        "palette": colors.tolist(),
+        "cells": cells,
+    }
+
+
 def _to_pixels(artist, data, height):
-    """Line data as a flat list of pixel coordinates (None breaks the line), or the text."""
+    """Line data as a flat list of pixel coordinates (None breaks the line), or the text.
+
+    An image becomes its box in pixels (left, top, width, height) with its cells."""
     if isinstance(data, str):
         return data
+    if isinstance(data, dict):
+        x0, x1, y0, y1 = data["extent"]
+        (px0, py0), (px1, py1) = artist.axes.transData.transform([[x0, y0], [x1, y1]])
+        box = [min(px0, px1), height - max(py0, py1), abs(px1 - px0), abs(py1 - py0)]
+        keep = ("nx", "ny", "palette", "cells")
+        return {"box": [round(float(v), 1) for v in box], **{k: data[k] for k in keep}}
     x, y = data
     pts = artist.get_transform().transform(np.column_stack([x, y])) if x.size else np.zeros((0, 2))
     ok = np.all(np.isfinite(pts), axis=1)
@@ -604,9 +648,13 @@ def _to_pixels(artist, data, height):
 
 def _artist_style(artist, dpi, height):
     from matplotlib.colors import to_hex
+    from matplotlib.image import AxesImage
     from matplotlib.lines import Line2D
 
     scale = dpi / 72
+    if isinstance(artist, AxesImage):
+        bbox = artist.axes.bbox
+        return {"kind": "image", "clip": [bbox.x0, height - bbox.y1, bbox.width, bbox.height]}
     if isinstance(artist, Line2D):
         bbox = artist.axes.bbox if artist.axes is not None else None
         clip = None if bbox is None else [bbox.x0, height - bbox.y1, bbox.width, bbox.height]
@@ -650,6 +698,21 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
   var ctx = canvas.getContext("2d"), idx = d.start.slice(), strides = [], s = 1;
   var title = canvas.getAttribute("aria-label");
   for (var i = d.names.length - 1; i >= 0; i--) {{ strides[i] = s; s *= d.values[i].length; }}
+  var codes = "{cell_codes}", cellCanvas = document.createElement("canvas");
+  function drawImage(st, v) {{  // one pixel per cell, scaled up without smoothing
+    cellCanvas.width = v.nx; cellCanvas.height = v.ny;
+    var cctx = cellCanvas.getContext("2d"), im = cctx.createImageData(v.nx, v.ny);
+    for (var c = 0; c < v.cells.length; c++) {{
+      var rgba = v.palette[codes.indexOf(v.cells.charAt(c))];
+      for (var q = 0; q < 4; q++) im.data[4 * c + q] = rgba[q];
+    }}
+    cctx.putImageData(im, 0, 0);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(st.clip[0], st.clip[1], st.clip[2], st.clip[3]); ctx.clip();
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(cellCanvas, v.box[0], v.box[1], v.box[2], v.box[3]);
+    ctx.restore();
+  }}
   function draw() {{
     var t0 = performance.now(), f = 0;
     for (var i = 0; i < idx.length; i++) f += idx[i] * strides[i];
@@ -657,13 +720,17 @@ margin-bottom:0.4em;font-size:0.9em"><b>{title}</b></div>
     ctx.clearRect(0, 0, d.width, d.height);
     for (var a = 0; a < d.styles.length; a++) {{
       var st = d.styles[a], v = frame[a];
+      if (st.kind === "image") {{ drawImage(st, v); continue; }}
       ctx.fillStyle = st.color; ctx.strokeStyle = st.color;
       if (st.kind === "text") {{
         ctx.font = st.size + "px sans-serif";
         ctx.textAlign = {{center: "center", left: "left", right: "right"}}[st.ha] || "left";
         ctx.textBaseline = {{top: "top", bottom: "bottom", center: "middle",
                             baseline: "alphabetic"}}[st.va] || "alphabetic";
-        ctx.fillText(v, st.x, st.y);
+        var lines = String(v).split("\\n"), lh = 1.2 * st.size;  // a text may have several lines
+        var up = {{top: 0, center: (lines.length - 1) / 2}}[st.va];
+        if (up === undefined) up = lines.length - 1;  // bottom, baseline: the last line at y
+        for (var j = 0; j < lines.length; j++) ctx.fillText(lines[j], st.x, st.y + (j - up) * lh);
         continue;
       }}
       ctx.save();
@@ -1041,6 +1108,102 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
         return None
 
     return Demo(controls, setup, update, title=f"Escaping the saddle of {problem.name}")
+
+
+def basin_demo(problem: Problem | None = None, lr=None, n=31, steps=600, tol=1e-2):
+    r"""Chapter 13's basin map: a rate and a method -> which minimum each start settles in.
+
+    Runs the method from every point of an ``n`` x ``n`` grid over ``problem.bounds`` at once
+    (:func:`learnlr.landscape.basin_map`) and colours each start by the minimum of
+    ``problem.minima`` it has settled in after ``steps`` updates (within ``tol``), white when
+    it has settled in none. The minima are the black stars, numbered as in
+    ``problem.minima``. Controls: ``lr`` (default a slider from 0.004 to 0.03, the range where
+    Himmelblau's minima close one by one), ``method`` (gradient descent, heavy-ball momentum
+    0.9, gradient descent whose rate drops tenfold after half the updates, Adam) and ``steps``.
+    The title gives each minimum's share of the starts.
+
+    Args:
+        problem: a 2-D problem with ``minima`` and ``bounds`` (default
+            :func:`learnlr.problems.himmelblau`).
+        lr: a :class:`Slider` or :class:`LogSlider` for the rate (default as above).
+        n: grid points per side (>= 2); the cost of a frame grows with ``n**2 * steps``.
+        steps: the initial number of updates.
+        tol: the distance that counts as settled (see ``basin_map``).
+    """
+    from matplotlib.colors import ListedColormap
+
+    from learnlr import landscape, problems, schedules
+
+    problem = problems.himmelblau() if problem is None else problem
+    if not isinstance(problem, Problem) or problem.dim != 2:
+        raise TypeError(f"basin_demo: problem must be a 2-D learnlr Problem, got {problem!r}")
+    minima = getattr(problem, "minima", None)
+    if minima is None or problem.bounds is None:
+        raise ValueError(f"basin_demo: {problem.name} needs minima and bounds")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"basin_demo: n must be an integer >= 2, got {n!r}")
+    lr = Slider(0.004, 0.03, 0.001, 0.017) if lr is None else lr
+    if not isinstance(lr, (Slider, LogSlider)):
+        raise TypeError(f"basin_demo: lr must be a Slider or LogSlider, got {lr!r}")
+    minima = np.asarray(minima, dtype=float)
+    methods = {
+        "GD": lambda rate, k: _optimizers.gd(lr=rate),
+        "momentum 0.9": lambda rate, k: _optimizers.sgd(lr=rate, momentum=0.9),
+        "GD, rate / 10 after half": lambda rate, k: _optimizers.gd(
+            lr=schedules.multistep_lr(rate, [max(k // 2, 1)], 0.1)
+        ),
+        "Adam": lambda rate, k: _optimizers.adam(lr=rate),
+    }
+    controls = {
+        "lr": lr,
+        "method": Choice(tuple(methods), "GD"),
+        "steps": Slider(100, 2000, 100, steps),
+    }
+    (x_lo, x_hi), (y_lo, y_hi) = problem.bounds
+    xs, ys = np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n)
+    colors = ListedColormap(["white"] + [COLORS[i % 6] for i in range(len(minima))])
+    half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    extent = (xs[0] - half_x, xs[-1] + half_x, ys[0] - half_y, ys[-1] + half_y)
+
+    def setup():
+        fig, ax = plt.subplots(figsize=(5.6, 5.2), layout="constrained")
+        image = ax.imshow(
+            np.full((n, n), -1),
+            cmap=colors,
+            vmin=-1.5,
+            vmax=len(minima) - 0.5,
+            origin="lower",
+            extent=extent,
+            interpolation="nearest",
+            aspect="auto",
+        )
+        (stars,) = ax.plot(*minima.T, "*", color="black", ms=11)
+        labels = [
+            ax.text(mx, my, f" {i}", fontsize=10, fontweight="bold", va="bottom")
+            for i, (mx, my) in enumerate(minima)
+        ]
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_xlabel("start x")
+        ax.set_ylabel("start y")
+        title = _title(ax)
+        ax.set_title(" \n ", fontsize=10)  # room for the title's two lines
+        return fig, {"image": image, "title": title, "animated": [image, stars, *labels, title]}
+
+    def update(h, lr, method, steps):
+        steps = int(steps)
+        bm = landscape.basin_map(problem, methods[method](lr, steps), xs, ys, steps, tol=tol)
+        h["image"].set_data(bm.labels)
+        shares = bm.fractions()
+        parts = [f"{i}: {share:.0%}" for i, share in enumerate(shares[:-1])]
+        h["title"].set_text(
+            f"{method}, lr = {lr:.3g}, {steps} steps\nsettled in "
+            + ", ".join(parts)
+            + f"; none: {shares[-1]:.0%}"
+        )
+        return None
+
+    return Demo(controls, setup, update, title=f"Which minimum? Basin map of {problem.name}")
 
 
 #: Names the template a kernel-free demo was made with. The book shows the notebooks' stored

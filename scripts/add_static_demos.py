@@ -9,6 +9,7 @@ editing a chapter's demo, then `ruff format notebooks` and re-execute the notebo
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "# Kernel-free version for the rendered book"
 
-# notebook stem -> (demo variable, grid expression or None for the demo's own grid)
+# notebook stem -> (demo variable, grid expression or None for the demo's own grid), or a
+# list of such pairs for a chapter with several demos
 DEMOS = {
     "01_gradient_update": (
         "demo",
@@ -53,11 +55,18 @@ DEMOS = {
     "09_lr_finder": ("demo", '{"num_it": [20, 50, 100, 200, 300], "beta": [0.0, 0.9, 0.98]}'),
     "10_real_network": ("demo", None),
     "12_beyond_adam": ("race", '{"scale": np.round(np.arange(-1.0, 1.01, 0.1), 2)}'),
-    "13_off_the_bowl": (
-        "demo",
-        '{"distance": [1e-1, 1e-2, 1e-4, 1e-6, 1e-8], "lr": [0.05, 0.1, 0.3, 1.0],'
-        ' "method": ["GD", "momentum 0.9", "Adam", "GD + noise"], "steps": [400]}',
-    ),
+    "13_off_the_bowl": [
+        (
+            "demo",
+            '{"distance": [1e-1, 1e-2, 1e-4, 1e-6, 1e-8], "lr": [0.05, 0.1, 0.3, 1.0],'
+            ' "method": ["GD", "momentum 0.9", "Adam", "GD + noise"], "steps": [400]}',
+        ),
+        (
+            "basins",
+            '{"lr": [0.005, 0.01, 0.014, 0.016, 0.018, 0.02, 0.022, 0.024, 0.026, 0.028],'
+            ' "method": ["GD", "momentum 0.9", "GD, rate / 10 after half"], "steps": [600]}',
+        ),
+    ],
     "11_claims_lab": (
         "demo",
         '{"problem": list(sweeps), "tol": np.round(10 ** np.arange(0.0, 3.01, 0.1), 4)}',
@@ -77,32 +86,49 @@ def cell_source(var: str, grid: str | None) -> str:
 
 
 def main() -> int:
-    for stem, (var, grid) in DEMOS.items():
+    for stem, entries in DEMOS.items():
+        if isinstance(entries, tuple):
+            entries = [entries]
         path = ROOT / "notebooks" / f"{stem}.ipynb"
         nb = nbformat.read(path, as_version=4)
-        cells = nb.cells
-        existing = [i for i, c in enumerate(cells) if c.cell_type == "code" and MARK in c.source]
-        source = cell_source(var, grid)
-        if existing:
-            if "--refresh" not in sys.argv:
-                continue
-            cells[existing[0]].source = source
-        else:
-            widget = [
-                i
-                for i, c in enumerate(cells)
-                if c.cell_type == "code" and f"{var}.widget()" in c.source
-            ]
-            if not widget:
-                print(f"{stem}: no cell calls {var}.widget()", file=sys.stderr)
+        before = nbformat.writes(nb)
+        for var, grid in entries:
+            if not add_demo(nb.cells, stem, var, grid):
                 return 1
-            cell = nbformat.v4.new_code_cell(source)
-            cell.metadata["tags"] = ["nbval-ignore-output", "remove-input"]
-            # after the widget cell and the static figure that follows it
-            cells.insert(widget[0] + 2, cell)
-        nbformat.write(nb, path)
-        print(f"{stem}: kernel-free demo of {var}")
+        if nbformat.writes(nb) != before:
+            nbformat.write(nb, path)
     return 0
+
+
+def add_demo(cells, stem: str, var: str, grid: str | None) -> bool:
+    """Add (or, with --refresh, rewrite) the kernel-free cell of ``var``; False on error."""
+    existing = [
+        i
+        for i, c in enumerate(cells)
+        if c.cell_type == "code"
+        and MARK in c.source
+        and re.search(rf"\b{var}\.to_html\(", c.source)
+    ]
+    source = cell_source(var, grid)
+    if existing:
+        if "--refresh" in sys.argv:
+            cells[existing[0]].source = source
+            print(f"{stem}: kernel-free demo of {var} refreshed")
+    else:
+        widget = [
+            i
+            for i, c in enumerate(cells)
+            if c.cell_type == "code" and f"{var}.widget()" in c.source
+        ]
+        if not widget:
+            print(f"{stem}: no cell calls {var}.widget()", file=sys.stderr)
+            return False
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = ["nbval-ignore-output", "remove-input"]
+        # after the widget cell and the static figure that follows it
+        cells.insert(widget[0] + 2, cell)
+        print(f"{stem}: kernel-free demo of {var} added")
+    return True
 
 
 if __name__ == "__main__":

@@ -25,9 +25,11 @@ Serves ``_build/html`` on 127.0.0.1 and opens every page of ``_toc.yml`` (and th
   responds: each control is moved (value set, ``input`` dispatched), the root's
   ``data-frame`` must change and the canvas pixels with it; the time from the event to the
   redraw and the page's own ``data-draw-ms`` are recorded, with a screenshot before and
-  after. A demo page generated here (``lr_demo``) is checked the same way, so the demo check
-  is exercised whatever the chapters embed. The controls are also worked by keyboard alone
-  (focus, then an arrow key must redraw), and each has a label and a spoken value;
+  after. A chapter must show as many demos as its notebook has kernel-free cells. A demo page
+  generated here (``lr_demo``, drawn with lines and texts, and ``basin_demo``, whose basin map
+  is an image drawn cell by cell) is checked the same way, so the demo check is exercised
+  whatever the chapters embed. The controls are also worked by keyboard alone (focus, then an
+  arrow key must redraw), and each has a label and a spoken value;
 * the page looks right, checked by looking at where things are, at 1,000, 1,366 and 1,920
   px wide and on a phone-sized screen (390 x 844): exactly one visible search field, the
   book's title visible and not covered (on a phone, once the menu is opened), the header,
@@ -830,6 +832,11 @@ class Checker:
 
     def _check_demos(self, page, res: PageResult, doc: str) -> None:
         roots = page.query_selector_all("div.learnlr-demo")
+        expected = kernel_free_cells(ROOT / f"{doc}.ipynb")
+        if expected is not None and len(roots) != expected:
+            res.errors.append(
+                f"{len(roots)} kernel-free demo(s) on the page, {expected} in the notebook"
+            )
         for i, root in enumerate(roots):
             root.scroll_into_view_if_needed()
             controls = root.eval_on_selector_all(
@@ -917,6 +924,15 @@ def colab_cell_problems(notebook: Path, repo_url: str, page_html: str) -> list[s
     return problems
 
 
+def kernel_free_cells(notebook: Path) -> int | None:
+    """How many kernel-free demo cells (scripts/add_static_demos.py) a notebook has."""
+    if not notebook.is_file():
+        return None
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    mark = "# Kernel-free version for the rendered book"
+    return sum(c["cell_type"] == "code" and mark in "".join(c["source"]) for c in cells)
+
+
 def _slug(doc: str) -> str:
     return doc.replace("/", "--")
 
@@ -932,6 +948,8 @@ def write_fixture(html_dir: Path) -> Path:
 
     demo = widgets.lr_demo(problems.quadratic2d(kappa=10, angle=0.5), steps=40)
     body = demo.to_html(grid={"lr": [0.02, 0.1, 0.19, 0.21], "steps": [20, 40]})
+    basins = widgets.basin_demo(n=12, steps=300)
+    body += basins.to_html(grid={"lr": [0.005, 0.021], "method": ["GD", "Adam"], "steps": [300]})
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>learnlr demo fixture</title></head><body>"

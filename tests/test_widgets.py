@@ -47,20 +47,26 @@ def _escape_demo():
     return widgets.escape_demo(steps=200)
 
 
+def _basin_demo():
+    return widgets.basin_demo(n=12, steps=300)
+
+
 DEMOS = {
     "lr_demo": _lr_demo,
     "optimizer_demo": _optimizer_demo,
     "race_demo": _race_demo,
     "escape_demo": _escape_demo,
+    "basin_demo": _basin_demo,
 }
 
 
 def _drawn(fig):
-    """Everything the figure's lines and texts show, as plain Python data."""
+    """Everything the figure's lines, texts and images show, as plain Python data."""
     data = []
     for ax in fig.axes:
         data += [np.asarray(line.get_xydata()).round(12).tolist() for line in ax.get_lines()]
         data += [text.get_text() for text in ax.texts]
+        data += [np.asarray(image.get_array()).tolist() for image in ax.images]
     return data
 
 
@@ -254,3 +260,58 @@ def test_escape_demo_reports_the_measured_escape_time():
         k = landscape.escape_steps(problems.saddle(), opt, [1.0, 1e-5], 0.5, max_steps=300)
         titles = [t.get_text() for ax in fig.axes for t in ax.texts]
         assert any(f"escaped after {k} steps" in t for t in titles), titles
+
+
+def _payload(page):
+    import json
+    import re
+
+    match = re.search(r'class="learnlr-demo-data">(.*?)</script>', page, re.S)
+    return json.loads(match.group(1))
+
+
+def test_basin_demo_html_holds_each_frames_basin_map():
+    # The kernel-free basin map: each frame's image is stored as a palette and one character
+    # per cell, rows from the top; decoded, it must be the basin map of that rate and method.
+    from learnlr import landscape
+    from learnlr.widgets import _CELL_CODES
+
+    him = problems.himmelblau()
+    demo = widgets.basin_demo(him, n=12, steps=300)
+    rates = [0.005, 0.021]
+    payload = _payload(demo.to_html(grid={"lr": rates, "method": ["GD", "Adam"], "steps": [300]}))
+    image = payload["styles"].index({"kind": "image", "clip": payload["styles"][0]["clip"]})
+    assert image == 0  # drawn first, under the stars and texts
+    grid = np.linspace(-5.0, 5.0, 12)
+    frame = 0
+    for lr in rates:
+        for opt in [optimizers.gd(lr=lr), optimizers.adam(lr=lr)]:
+            cells = payload["frames"][frame][image]
+            labels = landscape.basin_map(him, opt, grid, grid, 300).labels
+            colors = np.array(cells["palette"])[[_CELL_CODES.index(ch) for ch in cells["cells"]]]
+            colors = colors.reshape(cells["ny"], cells["nx"], 4)[::-1]  # bottom row first
+            expected = np.array(
+                [[255, 255, 255, 255]]
+                + [
+                    [int(plots_hex[i : i + 2], 16) for i in (1, 3, 5)] + [255]
+                    for plots_hex in widgets.COLORS[:4]
+                ]
+            )[labels + 1]
+            np.testing.assert_array_equal(colors, expected, err_msg=f"lr {lr}, {opt.name}")
+            frame += 1
+    x, y, w, h = cells["box"]
+    assert w > 100 and h > 100 and x >= 0 and y >= 0
+
+
+def test_moving_image_with_too_many_colours_is_refused():
+    def setup():
+        fig, ax = plt.subplots()
+        image = ax.imshow(np.zeros((2, 2)), vmin=0, vmax=1)
+        return fig, {"image": image, "animated": [image]}
+
+    def update(h, seed):
+        h["image"].set_data(np.random.default_rng(int(seed)).random((10, 10)))
+
+    demo = widgets.Demo({"seed": widgets.Slider(0, 1, 1, 0)}, setup, update)
+    with pytest.raises(ValueError, match="at most 62 colours"):
+        demo.to_html()
