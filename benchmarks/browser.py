@@ -13,12 +13,18 @@ cell named in ``scripts/add_static_demos.py``) as a reader would:
 
 For every key press the time from the ``keydown`` event to the new figure being painted is
 measured in the page: the figure is an ``<img>`` whose ``src`` the widget replaces; the
-clock stops when that image has decoded and two animation frames have passed. After each
-drag the figure must be the one for the slider's final value: the frame shown is kept, the
-handle moved one step away and back, and the frame drawn afresh for that same value must
-equal it, byte for byte (stale or missing final frames fail). Frames painted per drag
-(fewer than the pointer moves: stale values are skipped by design) and console errors are
-reported.
+clock stops when that image has decoded and two animation frames have passed. The demo
+records when each change reached the kernel, when its frame began and when its PNG was
+sent (``Demo.frame_times``), so each press is split into legs: to the kernel, queued
+behind a frame, drawn, and to the screen (message, decode, paint).
+
+After each drag, once no frame has come for 1.5 s, the figure must be the one for the
+slider's final value, checked without redrawing anything: the bytes the page shows must
+be the PNG the kernel's Image widget holds, that PNG must have been drawn for the values
+the controls hold in the kernel (``Demo.shown``), and those must be the values the
+page's slider readouts show. The kernel is asked over a second client of the notebook's
+kernel, silently (``user_expressions``). Frames painted per drag (fewer than the pointer
+moves: stale values are skipped by design) and console errors are reported.
 
 Targets on 2 cores: median <= 100 ms and p95 <= 200 ms from key press to painted figure,
 the final frame always correct, no console errors. Prints one table and writes
