@@ -367,10 +367,16 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
         page.wait_for_timeout(16)
     page.mouse.up()
     settle(page)
+    state = kernel.eval(KERNEL_STATE.format(var=var))  # waits until the kernel is idle
+    # a frame may still be on its way to the page on a loaded machine: wait up to 10 s for
+    # the page to show the kernel's image (a stale or lost final frame never does)
+    deadline = time.perf_counter() + 10
+    while (shown := page.evaluate(IMAGE_SHA_JS)) != state["sha"]:
+        if time.perf_counter() > deadline:
+            break
+        page.wait_for_timeout(200)
     frames = page.evaluate("() => window.__bench.frames.length") - n_before
-    shown = page.evaluate(IMAGE_SHA_JS)
     readouts = page.evaluate(READOUTS_JS)
-    state = kernel.eval(KERNEL_STATE.format(var=var))
     numbers = [v for v in state["controls"].values() if not isinstance(v, str)]
     readouts_agree = len(readouts) == len(numbers) and all(
         np.isclose(float(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
