@@ -464,6 +464,15 @@ def main(argv=None) -> int:
                 for stem, var in demos.items():
                     print(f"  {stem} ...", flush=True)
                     results.append(bench_chapter(context, base, stem, var, args.presses, runtime))
+                    r = results[-1]  # a line per chapter as it finishes (a run takes long)
+                    ms = r["keyboard_ms"] or [float("nan")]
+                    print(
+                        f"    median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
+                        f"final frame {[d['final_frame_correct'] for d in r['drags']]}, "
+                        f"{len(r['console_errors'])} console errors, legs {r.get('legs_ms')} "
+                        f"{r.get('error', '')}",
+                        flush=True,
+                    )
                 context.close()
         finally:
             lab.terminate()
