@@ -203,8 +203,20 @@ def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
 
 def run_all(page) -> float:
     t0 = time.perf_counter()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # The notebook must be the active panel or the menu's command does nothing; a click
+    # that started nothing (no prompt turns to [*] or a number) is tried again.
+    started = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"))
+                   .some((p) => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+    for attempt in range(3):
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(started, timeout=30_000, polling=200)
+            break
+        except Exception:
+            if attempt == 2:
+                raise RuntimeError("Run All Cells started no cell") from None
     page.wait_for_timeout(1000)
     page.wait_for_function(
         """() => {
