@@ -364,7 +364,10 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
     track = handle.locator(
         "xpath=ancestor::*[contains(@class,'noUi-base') or contains(@class,'ui-slider')][1]"
     )
+    handle.scroll_into_view_if_needed()
     box, hb = track.bounding_box(), handle.bounding_box()
+    if box is None or hb is None:
+        raise RuntimeError("a slider's handle or track is not visible: cannot drag it")
     x, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
     n_before = page.evaluate("() => window.__bench.frames.length")
     page.mouse.move(x, y)
