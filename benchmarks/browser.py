@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
 from pathlib import Path
 
@@ -344,7 +345,11 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
         state = kernel.eval(KERNEL_STATE.format(var=var))
         out["legs_ms"] = breakdown(timed, origin, state["times"])
     except Exception as err:
-        out["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        out["error"] = (
+            f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
+            f" (browser.py line {where.lineno})"
+        )
     finally:
         out["console_errors"] = errors
         if kernel is not None:
