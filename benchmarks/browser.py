@@ -345,7 +345,7 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
         state = kernel.eval(KERNEL_STATE.format(var=var))
         out["legs_ms"] = breakdown(timed, origin, state["times"])
     except Exception as err:
-        where = traceback.extract_tb(err.__traceback__)[-1]
+        where = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == __file__][-1]
         out["error"] = (
             f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
             f" (browser.py line {where.lineno})"
