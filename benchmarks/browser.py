@@ -152,7 +152,14 @@ class Kernel:
 def kernel_of(base: str, stem: str, runtime: Path) -> Kernel:
     with urllib.request.urlopen(f"{base}api/sessions?token={TOKEN}", timeout=10) as r:
         sessions = json.load(r)
-    (kid,) = [x["kernel"]["id"] for x in sessions if x["path"].endswith(f"{stem}.ipynb")]
+    kids = [
+        x["kernel"]["id"]
+        for x in sessions
+        if (x.get("path") or "").endswith(f"{stem}.ipynb") and x.get("kernel")
+    ]
+    if len(kids) != 1:
+        raise RuntimeError(f"{stem}: {len(kids)} kernels in the server's sessions, not one")
+    kid = kids[0]
     return Kernel(runtime, kid)
 
 
