@@ -13,12 +13,18 @@ cell named in ``scripts/add_static_demos.py``) as a reader would:
 
 For every key press the time from the ``keydown`` event to the new figure being painted is
 measured in the page: the figure is an ``<img>`` whose ``src`` the widget replaces; the
-clock stops when that image has decoded and two animation frames have passed. After each
-drag the figure must be the one for the slider's final value: the frame shown is kept, the
-handle moved one step away and back, and the frame drawn afresh for that same value must
-equal it, byte for byte (stale or missing final frames fail). Frames painted per drag
-(fewer than the pointer moves: stale values are skipped by design) and console errors are
-reported.
+clock stops when that image has decoded and two animation frames have passed. The demo
+records when each change reached the kernel, when its frame began and when its PNG was
+sent (``Demo.frame_times``), so each press is split into legs: to the kernel, queued
+behind a frame, drawn, and to the screen (message, decode, paint).
+
+After each drag, once no frame has come for 1.5 s, the figure must be the one for the
+slider's final value, checked without redrawing anything: the bytes the page shows must
+be the PNG the kernel's Image widget holds, that PNG must have been drawn for the values
+the controls hold in the kernel (``Demo.shown``), and those must be the values the
+page's slider readouts show. The kernel is asked over a second client of the notebook's
+kernel, silently (``user_expressions``). Frames painted per drag (fewer than the pointer
+moves: stale values are skipped by design) and console errors are reported.
 
 Targets on 2 cores: median <= 100 ms and p95 <= 200 ms from key press to painted figure,
 the final frame always correct, no console errors. Prints one table and writes
@@ -32,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import json
 import os
@@ -42,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
 from pathlib import Path
 
@@ -59,12 +67,19 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "learnlr-bench"
 
-INSTALL_JS = """(sel) => {
+FIND_JS = """(sel) => {
   const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
     (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
   if (!cell) return "no cell containing " + sel;
+  cell.scrollIntoView();
   const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
-  if (!img) return "no image in the demo's output";
+  return img && img.complete && img.naturalWidth > 0 ? "" : "no image in the demo's output";
+}"""
+
+INSTALL_JS = """(sel) => {
+  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
+    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
+  const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
   cell.scrollIntoView();
   cell.setAttribute("data-bench", "demo");
   window.__bench = {inputs: [], frames: []};
@@ -81,13 +96,71 @@ INSTALL_JS = """(sel) => {
   return "";
 }"""
 
-IMAGE_BYTES_JS = """async () => {
+IMAGE_SHA_JS = """async () => {
   const img = document.querySelector('[data-bench="demo"] .jp-OutputArea img');
   const buf = await (await fetch(img.src)).arrayBuffer();
-  let h = 0; const b = new Uint8Array(buf);
-  for (let i = 0; i < b.length; i++) h = (h * 31 + b[i]) | 0;
-  return [h, b.length];
+  const sha = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+  return Array.from(sha, (b) => b.toString(16).padStart(2, "0")).join("");
 }"""
+
+READOUTS_JS = """() => Array.from(
+  document.querySelectorAll('[data-bench="demo"] .jp-OutputArea .widget-readout'),
+  (r) => r.value !== undefined && r.tagName === "INPUT" ? r.value : r.textContent)"""
+
+# What the kernel holds (asked over a second client of the notebook's kernel, silently):
+# the PNG in the demo's Image widget, the values it was drawn for, the controls' values,
+# and each frame's (received, started, sent) times.
+KERNEL_STATE = (
+    "__import__('json').dumps({{'idle': {var}.wait(10), 'shown': {var}.shown,"
+    " 'controls': {{n: c.value for n, c in {var}._ctrls.items()}},"
+    " 'sha': __import__('hashlib').sha256(bytes({var}._image.value)).hexdigest(),"
+    " 'times': list({var}.frame_times)}}, default=str)"
+)
+
+
+class Kernel:
+    """A second client of a notebook's kernel that evaluates expressions silently."""
+
+    def __init__(self, runtime: Path, kernel_id: str):
+        from jupyter_client import BlockingKernelClient
+
+        self.client = BlockingKernelClient(
+            connection_file=str(runtime / f"kernel-{kernel_id}.json")
+        )
+        self.client.load_connection_file()
+        self.client.start_channels()
+
+    def eval(self, expr: str, timeout=60):
+        """The value of ``expr``, a JSON text, decoded."""
+        msg_id = self.client.execute(
+            "", silent=True, store_history=False, user_expressions={"r": expr}
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                r = reply["content"]["user_expressions"]["r"]
+                if r["status"] != "ok":
+                    raise RuntimeError(f"kernel: {r.get('ename')}: {r.get('evalue')}")
+                return json.loads(ast.literal_eval(r["data"]["text/plain"]))
+        raise TimeoutError(expr)
+
+    def close(self):
+        self.client.stop_channels()
+
+
+def kernel_of(base: str, stem: str, runtime: Path) -> Kernel:
+    with urllib.request.urlopen(f"{base}api/sessions?token={TOKEN}", timeout=10) as r:
+        sessions = json.load(r)
+    kids = [
+        x["kernel"]["id"]
+        for x in sessions
+        if (x.get("path") or "").endswith(f"{stem}.ipynb") and x.get("kernel")
+    ]
+    if len(kids) != 1:
+        raise RuntimeError(f"{stem}: {len(kids)} kernels in the server's sessions, not one")
+    kid = kids[0]
+    return Kernel(runtime, kid)
 
 
 def free_port() -> int:
@@ -96,8 +169,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_lab(root: Path, port: int) -> subprocess.Popen:
+def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
+    # Every cell in the DOM (no windowing), so the demo's cell can be found by its text;
+    # the widget's view may appear after the notebook is idle, so find_demo waits for it.
+    settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(root.parent / "lab-settings"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),  # the kernels' connection files, for Kernel
+    }
     proc = subprocess.Popen(
         [
             str(exe),
@@ -113,6 +196,7 @@ def start_lab(root: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=root,
+        env=env,
     )
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -127,8 +211,20 @@ def start_lab(root: Path, port: int) -> subprocess.Popen:
 
 def run_all(page) -> float:
     t0 = time.perf_counter()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # The notebook must be the active panel or the menu's command does nothing; a click
+    # that started nothing (no prompt turns to [*] or a number) is tried again.
+    started = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"))
+                   .some((p) => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+    for attempt in range(3):
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(started, timeout=30_000, polling=200)
+            break
+        except Exception:
+            if attempt == 2:
+                raise RuntimeError("Run All Cells started no cell") from None
     page.wait_for_timeout(1000)
     page.wait_for_function(
         """() => {
@@ -141,6 +237,18 @@ def run_all(page) -> float:
         polling=500,
     )
     return time.perf_counter() - t0
+
+
+def find_demo(page, sel: str, timeout_s=120):
+    """Wait until the cell containing ``sel`` shows its demo's image."""
+    deadline = time.perf_counter() + timeout_s
+    problem = ""
+    while time.perf_counter() < deadline:
+        problem = page.evaluate(FIND_JS, sel)
+        if not problem:
+            return
+        page.wait_for_timeout(500)
+    raise RuntimeError(problem)
 
 
 def frame_after(page, t_input: float, timeout_ms=3000):
@@ -167,24 +275,47 @@ def settle(page, quiet_ms=1500, timeout_ms=15000):
         page.wait_for_timeout(quiet_ms)
 
 
-def press(page, key) -> float | None:
-    """Press ``key``; milliseconds from keydown to the new figure painted (None: no frame)."""
+def press(page, key) -> tuple[float, float] | None:
+    """Press ``key``; (keydown, painted) on the page's clock in ms, or None: no new frame."""
     t = page.evaluate("() => performance.now()")
     page.keyboard.press(key)
     frame = frame_after(page, t)
     if frame is None:
         return None
     keydowns = [e[1] for e in page.evaluate("() => window.__bench.inputs") if e[0] == "keydown"]
-    start = max([k for k in keydowns if k >= t] or [t])
-    return frame["painted"] - start
+    return max([k for k in keydowns if k >= t] or [t]), frame["painted"]
 
 
-def bench_chapter(context, base: str, stem: str, var: str, presses: int) -> dict:
+def breakdown(presses: list, origin_ms: float, frame_times: list) -> dict:
+    """Median ms of each leg of a key press: to the kernel, queued, drawn, to the screen.
+
+    ``presses`` are (keydown, painted) on the page's clock (``origin_ms`` is its epoch);
+    ``frame_times`` the kernel's (received, started, sent) epoch seconds per frame. Each
+    press is matched with the first frame the kernel received after its keydown.
+    """
+    legs = {"to_kernel": [], "queued": [], "drawn": [], "to_screen": []}
+    for down, painted in presses:
+        down_s, painted_s = (origin_ms + down) / 1e3, (origin_ms + painted) / 1e3
+        match = [f for f in frame_times if down_s <= f[0] <= painted_s]
+        if not match:
+            continue
+        received, started, sent = match[0]
+        for leg, ms in zip(
+            legs,
+            (received - down_s, started - received, sent - started, painted_s - sent),
+            strict=True,
+        ):
+            legs[leg].append(ms * 1e3)
+    return {leg: round(float(np.median(v)), 1) if v else None for leg, v in legs.items()}
+
+
+def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime: Path) -> dict:
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     out = {"chapter": stem, "demo": f"{var}.widget()", "keyboard_ms": [], "drags": []}
+    kernel = None
     try:
         page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=300_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=300_000)
@@ -194,41 +325,61 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int) -> dict
             timeout=300_000,
         )
         out["run_all_s"] = round(run_all(page), 1)
-        problem = page.evaluate(INSTALL_JS, f"{var}.widget()")
-        if problem:
-            raise RuntimeError(problem)
+        find_demo(page, f"{var}.widget()")
+        page.evaluate(INSTALL_JS, f"{var}.widget()")
+        kernel = kernel_of(base, stem, runtime)
+        origin = page.evaluate("() => performance.timeOrigin")
         demo = page.locator('[data-bench="demo"] .jp-OutputArea')
         handles = demo.locator(".noUi-handle, .ui-slider-handle")
         selects = demo.locator("select")
+        timed = []
+
+        def keys(seq):
+            for key in seq:
+                t = press(page, key)
+                if t is not None:
+                    timed.append(t)
+                    out["keyboard_ms"].append(t[1] - t[0])
+
         for i in range(handles.count()):
             handle = handles.nth(i)
             handle.focus()
-            for key in ["ArrowRight"] * presses + ["ArrowLeft"] * presses:
-                ms = press(page, key)
-                if ms is not None:
-                    out["keyboard_ms"].append(ms)
-            out["drags"].append(drag(page, handle))
+            keys(["ArrowRight"] * presses + ["ArrowLeft"] * presses)
+            out["drags"].append(drag(page, handle, kernel, var))
         for i in range(selects.count()):
             selects.nth(i).focus()
-            for key in ("ArrowDown", "ArrowUp"):
-                ms = press(page, key)
-                if ms is not None:
-                    out["keyboard_ms"].append(ms)
+            keys(["ArrowDown", "ArrowUp"])
+        state = kernel.eval(KERNEL_STATE.format(var=var))
+        out["legs_ms"] = breakdown(timed, origin, state["times"])
     except Exception as err:
-        out["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
+        where = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == __file__][-1]
+        out["error"] = (
+            f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
+            f" (browser.py line {where.lineno})"
+        )
     finally:
         out["console_errors"] = errors
+        if kernel is not None:
+            kernel.close()
         page.close()
     return out
 
 
-def drag(page, handle) -> dict:
-    """Drag ``handle`` across its track and back to the middle; is the final frame right?"""
+def drag(page, handle, kernel: Kernel, var: str) -> dict:
+    """Drag ``handle`` across its track and back; is the figure shown the final value's?
+
+    When no frame has come for a while, the bytes the page shows must be the kernel's
+    image, drawn for the values the controls hold in the kernel, which must be the values
+    the page's slider readouts show.
+    """
     settle(page)
     track = handle.locator(
         "xpath=ancestor::*[contains(@class,'noUi-base') or contains(@class,'ui-slider')][1]"
     )
+    handle.scroll_into_view_if_needed()
     box, hb = track.bounding_box(), handle.bounding_box()
+    if box is None or hb is None:
+        raise RuntimeError("a slider's handle or track is not visible: cannot drag it")
     x, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
     n_before = page.evaluate("() => window.__bench.frames.length")
     page.mouse.move(x, y)
@@ -243,15 +394,26 @@ def drag(page, handle) -> dict:
         page.wait_for_timeout(16)
     page.mouse.up()
     settle(page)
+    state = kernel.eval(KERNEL_STATE.format(var=var))  # waits until the kernel is idle
+    # a frame may still be on its way to the page on a loaded machine: wait up to 10 s for
+    # the page to show the kernel's image (a stale or lost final frame never does)
+    deadline = time.perf_counter() + 10
+    while (shown := page.evaluate(IMAGE_SHA_JS)) != state["sha"]:
+        if time.perf_counter() > deadline:
+            break
+        page.wait_for_timeout(200)
     frames = page.evaluate("() => window.__bench.frames.length") - n_before
-    shown = page.evaluate(IMAGE_BYTES_JS)
-    # the same value drawn afresh: one step away and back
-    handle.focus()
-    press(page, "ArrowRight")
-    press(page, "ArrowLeft")
-    settle(page)
-    fresh = page.evaluate(IMAGE_BYTES_JS)
-    return {"moves": moves, "frames": frames, "final_frame_correct": shown == fresh}
+    readouts = page.evaluate(READOUTS_JS)
+    numbers = [v for v in state["controls"].values() if not isinstance(v, str)]
+    readouts_agree = len(readouts) == len(numbers) and all(
+        np.isclose(float(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
+    )
+    checks = {
+        "page_shows_kernel_image": shown == state["sha"],
+        "image_is_for_controls": state["idle"] and state["shown"] == state["controls"],
+        "controls_match_readouts": readouts_agree,
+    }
+    return {"moves": moves, "frames": frames, "final_frame_correct": all(checks.values()), **checks}
 
 
 def summarise(results: list[dict]) -> bool:
@@ -282,6 +444,11 @@ def summarise(results: list[dict]) -> bool:
             f"{fm:>12} {str(final):>8} {len(r['console_errors']):>6}  "
             f"{'pass' if ok else 'FAIL'} {r.get('error', '')}"
         )
+    print("  where a key press's time goes (median ms): to the kernel, queued behind a frame,")
+    print("  drawn (update + PNG), to the screen (message, decode, paint)")
+    for r in results:
+        legs = r.get("legs_ms") or {}
+        print(f"  {r['chapter']:<24} " + "  ".join(f"{k} {v}" for k, v in legs.items()))
     return ok_all
 
 
@@ -309,7 +476,8 @@ def main(argv=None) -> int:
         root = Path(tmp) / "lab"
         shutil.copytree(ROOT / "notebooks", root / "notebooks")
         port = free_port()
-        lab = start_lab(root, port)
+        runtime = Path(tmp) / "runtime"
+        lab = start_lab(root, port, runtime)
         try:
             with sync_playwright() as pw:
                 context = pw.chromium.launch_persistent_context(
@@ -322,7 +490,16 @@ def main(argv=None) -> int:
                 base = f"http://127.0.0.1:{port}/"
                 for stem, var in demos.items():
                     print(f"  {stem} ...", flush=True)
-                    results.append(bench_chapter(context, base, stem, var, args.presses))
+                    results.append(bench_chapter(context, base, stem, var, args.presses, runtime))
+                    r = results[-1]  # a line per chapter as it finishes (a run takes long)
+                    ms = r["keyboard_ms"] or [float("nan")]
+                    print(
+                        f"    median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
+                        f"final frame {[d['final_frame_correct'] for d in r['drags']]}, "
+                        f"{len(r['console_errors'])} console errors, legs {r.get('legs_ms')} "
+                        f"{r.get('error', '')}",
+                        flush=True,
+                    )
                 context.close()
         finally:
             lab.terminate()

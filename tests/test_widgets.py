@@ -8,6 +8,8 @@ must change the data drawn. The static figure, the PNG and the kernel-free HTML 
 checked too.
 """
 
+import io
+
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -139,9 +141,31 @@ def test_a_fast_drag_ends_on_the_final_frame(coalesce):
     reference = _lr_demo()
     reference.update(lr=lr.value)
     np.testing.assert_array_equal(shown, _pixels(reference.render_png()))
+    assert demo.shown == {"lr": lr.value, "steps": 30}  # what the figure shown was drawn for
     if coalesce:
         latest = demo._latest
         assert latest.done + latest.skipped == len(values) and latest.done >= 1
+
+
+def test_one_worker_thread_draws_every_frame():
+    # matplotlib keeps fonts per thread: a thread per frame would load them for every frame
+    import threading
+
+    threads = set()
+    latest = widgets._Latest(lambda v: threads.add(threading.get_ident()))
+    for v in range(5):
+        latest.submit(v)
+        assert latest.wait(5)
+    assert len(threads) == 1 and threading.get_ident() not in threads and latest.done == 5
+
+
+def test_png_encoder_is_lossless():
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
+    png = widgets._png(rgb)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), rgb)
 
 
 def test_latest_only_skips_stale_values_and_keeps_the_last():
