@@ -216,7 +216,42 @@ def main() -> None:
             send(["not callable", checks._type_name(target)])
             continue
         for case in request["cases"]:
-            send(outcome(target, _decode_case(case), int(request["n"])))
+            used = []
+            answer = outcome(_watched(target, used), _decode_case(case), int(request["n"]))
+            if used:
+                send(["uses learnlr", used[0]])
+                break
+            send(answer)
+
+
+# A graded function must compute its answer itself: calling the course's own implementation
+# (learnlr.optimizers.adam inside adam_step, say) would pass without the understanding the
+# exercise asks for. While a student's function runs on a case, a profiler notes every call
+# into learnlr's modules other than the checks and this worker; switching the profiler off
+# counts as such a call. (No instructor solution uses learnlr inside a graded function.)
+_LEARNLR_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ALLOWED = {"checks.py", "_worker.py"}
+
+
+def _watched(target, used: list):
+    """``target`` wrapped so that a call into learnlr's own code is noted in ``used``."""
+
+    def profile(frame, event, arg) -> None:
+        if event == "call" and not used:
+            path = frame.f_code.co_filename
+            if path.startswith(_LEARNLR_DIR) and os.path.basename(path) not in _ALLOWED:
+                used.append("learnlr." + os.path.basename(path).removesuffix(".py"))
+
+    def call(**kwargs):
+        sys.setprofile(profile)
+        try:
+            return target(**kwargs)
+        finally:
+            if sys.getprofile() is not profile and not used:
+                used.append("the profiler that watches for it (it was switched off)")
+            sys.setprofile(None)
+
+    return call
 
 
 def serve_forks(control_fd: int) -> None:

@@ -385,7 +385,7 @@ class Session:
                 out.append(["died", how])
                 break
             out.append(message)
-            if message[0] in ("missing", "not callable"):
+            if message[0] in ("missing", "not callable", "uses learnlr"):
                 break
         return out
 
@@ -429,6 +429,13 @@ def _readable(answer: list, name: str) -> list:
         return ["raised", "NameError", f"your notebook does not define {name}"]
     if answer[0] == "not callable":
         return ["raised", "TypeError", f"{name} is a {answer[1]}, not a function"]
+    if answer[0] == "uses learnlr":
+        return [
+            "raised",
+            "PermissionError",
+            f"{name} calls {answer[1]}: a graded function must compute its answer itself"
+            " (NumPy is fine, the course's own implementation is not)",
+        ]
     return answer
 
 

@@ -155,6 +155,31 @@ ATTEMPTS = [
         "    return space['steps_hidden'](kappa, tol)\n",
     ),
     (
+        "call_the_course_implementation",
+        "1.1",
+        "from learnlr import optimizers\n"
+        "def gd_step(x, g, lr):\n"
+        "    opt = optimizers.gd(lr=lr)\n"
+        "    return opt.step(x, g, opt.init(x))[0]\n",
+    ),
+    (
+        "import_the_course_implementation_by_name",
+        "1.1",
+        "def gd_step(x, g, lr):\n"
+        "    opt = __import__('learnlr.optimizers').optimizers.gd(lr=lr)\n"
+        "    return opt.step(x, g, opt.init(x))[0]\n",
+    ),
+    (
+        "switch_off_the_watch",
+        "1.1",
+        "import sys\n"
+        "from learnlr import optimizers\n"
+        "def gd_step(x, g, lr):\n"
+        "    sys.setprofile(None)\n"
+        "    opt = optimizers.gd(lr=lr)\n"
+        "    return opt.step(x, g, opt.init(x))[0]\n",
+    ),
+    (
         "forge_the_answer_channel",
         "1.1",
         WRONG_GD + "import os, json\n"
@@ -263,6 +288,8 @@ def test_the_messages_say_what_happened(red_team):
     assert "longer than" in message["sleep_past_the_limit", "1.3"]
     assert "longer than" in message["bare_except_endless_loop", "1.3"]
     assert "exit()" in message["system_exit_in_function", "1.1"]
+    assert "calls learnlr.optimizers" in message["call_the_course_implementation", "1.1"]
+    assert "switched off" in message["switch_off_the_watch", "1.1"]
     assert "expected shape (1,)" in message["object_equal_to_everything", "1.1"]
     assert "MemoryError" in message["exhaust_memory", "1.3"]
     assert message["hard_code_visible_cases", "1.3"].startswith("your steps is")
