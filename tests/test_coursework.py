@@ -1,10 +1,11 @@
 """Coursework: student copies of the notebooks, and grading of submissions.
 
 Small notebooks built here pin down the rules of :mod:`learnlr.coursework`. Then, for every
-chapter in notebooks/: no solution line reaches its student copy, and one kernel runs the
-student copy to the end (every exercise "not done yet") followed by the instructor's solution
-and check cells (every exercise passes). Last, the grader runs on the synthetic submissions in
-tests/submissions/ (perfect, partly done, broken) and on kernels that die or hang.
+chapter in notebooks/: no solution line reaches its student copy. (That the student copy runs
+to the end, every exercise "not done yet", and then passes with the instructor's solution and
+check cells put back is tested beside each chapter's cells, by conftest.py at the root.) Last,
+the grader runs on the synthetic submissions in tests/submissions/ (perfect, partly done,
+broken) and on kernels that die or hang.
 """
 
 import ast
