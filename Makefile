@@ -42,13 +42,17 @@ help:
 # The environment is the pinned one: requirements-lock.txt (every package with its hashes),
 # then the package itself, editable and without resolving anything more. The stamp is redone
 # when the lock or pyproject.toml changes, and once learnlr/ exists (an editable install made
-# before the package directory existed cannot import it).
+# before the package directory existed cannot import it). uv installs the lock (the tool that
+# wrote it, scripts/lock.sh): the same pinned files with their hashes checked, downloaded and
+# unpacked in parallel, several times faster than pip on two cores.
+UV_VERSION = 0.13.8
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-lock.txt $(wildcard learnlr/__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --require-hashes -r requirements-lock.txt
-	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -c "import uv" 2>/dev/null || $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/python -m uv pip install --python $(BIN)/python --require-hashes -r requirements-lock.txt
+	$(BIN)/python -m uv pip install --python $(BIN)/python --no-deps -e .
 	touch $@
 
 # After changing dependencies in pyproject.toml, or to move to newer releases once

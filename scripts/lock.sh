@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-UV_VERSION=0.13.8
+UV_VERSION=0.13.8  # the same as the Makefile's
 BIN=.venv/bin
 "$BIN/python" -c "import uv" 2>/dev/null || "$BIN/python" -m pip install -q "uv==$UV_VERSION"
 UV="$("$BIN/python" -c 'import uv; print(uv.find_uv_bin())')"
