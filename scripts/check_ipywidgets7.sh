@@ -19,7 +19,7 @@ ENV=_build/envs/ipywidgets7
 # Unset: both, afresh.
 STAGE=${STAGE:-all}
 t0=$(date +%s)
-if [ "$STAGE" != run ] || [ ! -f "$ENV/.ready" ]; then
+if [ "$STAGE" != run ] || [ ! -f "$ENV/.ready-xdist" ]; then
     rm -rf "$ENV"
     "$PYTHON" -m venv "$ENV"
     "$ENV/bin/python" -m pip install -qq --upgrade pip
@@ -27,8 +27,8 @@ if [ "$STAGE" != run ] || [ ! -f "$ENV/.ready" ]; then
     # name==version ; marker, from each entry of the lock (hash lines dropped)
     grep -E '^[A-Za-z0-9]' requirements-lock.txt | sed -e 's/ *\\$//' |
         grep -v -i -E '^(ipywidgets|widgetsnbextension|jupyterlab-widgets)==' >"$pins"
-    "$ENV/bin/python" -m pip install -qq -c "$pins" . "ipywidgets==7.7.*" pytest nbval ipykernel
-    touch "$ENV/.ready"
+    "$ENV/bin/python" -m pip install -qq -c "$pins" . "ipywidgets==7.7.*" pytest pytest-xdist nbval ipykernel
+    touch "$ENV/.ready-xdist"  # named for its contents: an older environment is remade
 fi
 if [ "$STAGE" = prepare ]; then
     echo "ipywidgets 7: environment prepared in $(($(date +%s) - t0)) s"
@@ -44,6 +44,6 @@ sys.exit(0 if v.startswith("7.7.") else f"expected ipywidgets 7.7.x, got {v}")'
 
 # pyproject.toml's pytest options apply (nbval with the stored outputs of chapter 1, run
 # in this environment's kernel). -p no:cacheprovider: nothing written to the repository.
-"$ENV/bin/python" -m pytest -p no:cacheprovider -q -m "not student_copy" \
+"$ENV/bin/python" -m pytest -p no:cacheprovider -q -n 2 --dist loadfile -m "not student_copy" \
     tests/test_widgets.py notebooks/01_gradient_update.ipynb
 echo "ipywidgets 7: all done in $(($(date +%s) - t0)) s"
