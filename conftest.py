@@ -1,21 +1,30 @@
 """Beside nbval's cells, one more test per chapter: its student copy runs to the end.
 
-The test is collected under the notebook's own path (``notebooks/NN.ipynb::student copy``),
-so that ``pytest -n 2 --dist loadfile`` keeps it with that chapter's cells and shares the
-thirteen chapters out over the workers. (Written as a test function in tests/, all thirteen
-runs would queue on the one worker that has that file: the longest part of ``make test``.)
-``-m "not student_copy"`` leaves it out, as the second numerical environment does: it runs
-no stored output comparison.
+A chapter's student copy (``coursework.student_notebook``) is the instructor's notebook with
+the exercise cells cut; every cell before the first exercise is the same code. So the check
+needs no kernel of its own: it runs inside nbval's kernel for the chapter, as an item
+(``notebooks/NN.ipynb::student copy``) placed just before the first exercise cell. There it
+runs the student copy's exercise cells, in the state a student's kernel has at that point,
+and requires that each cell runs without an error and every exercise reports "not done yet".
+nbval's own items for the instructor's exercise cells follow in the same kernel: the
+solutions put back, whose stored outputs (every check "PASSED", a test in
+tests/test_notebooks.py) must come out again. The chapter is run once, not twice.
+
+``-m "not student_copy"`` leaves the item out, as the second numerical environment does:
+nbval then runs the instructor's notebook alone.
 """
 
 from __future__ import annotations
 
-import copy
+import functools
+import json
 from pathlib import Path
+from queue import Empty
 
 import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
+CELL_TIMEOUT = 120  # seconds a student-copy cell may run
 
 
 def pytest_configure(config):
@@ -24,59 +33,122 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".ipynb" and file_path.parent == NOTEBOOK_DIR:
-        return StudentCopyFile.from_parent(parent, path=file_path)
-    return None
+    found = yield
+    if file_path.suffix != ".ipynb" or file_path.parent != NOTEBOOK_DIR:
+        return found
+    from nbval.plugin import IPyNbFile
+
+    return [
+        _chapter_file().from_parent(parent, path=file_path) if type(f) is IPyNbFile else f
+        for f in found
+    ]
 
 
-class StudentCopyFile(pytest.File):
-    def collect(self):
-        item = StudentCopyItem.from_parent(self, name="student copy")
-        item.add_marker(pytest.mark.student_copy)
-        yield item
+@functools.cache
+def _chapter_file():
+    # nbval is imported when a chapter is collected, not when conftest.py is read
+    from nbval.plugin import IPyNbFile
+
+    class ChapterFile(IPyNbFile):
+        """nbval's items for one chapter, with the student-copy item before the exercises."""
+
+        def collect(self):
+            import nbformat
+
+            from learnlr import coursework
+
+            nb = nbformat.read(self.path, as_version=4)
+            solution_ids = {cid for ex in coursework.exercises(nb) for cid in ex.solution_cells}
+            placed = not solution_ids
+            for item in super().collect():
+                if not placed and item.cell.get("id") in solution_ids:
+                    student = StudentCopyItem.from_parent(self, name="student copy")
+                    student.add_marker(pytest.mark.student_copy)
+                    yield student
+                    placed = True
+                yield item
+
+    return ChapterFile
+
+
+def _run_cell(kernel, source: str, timeout: float) -> tuple[str, str]:
+    """Run ``source`` in nbval's kernel: (its printed text, its error or "")."""
+    msg_id = kernel.execute_cell_input(source, allow_stdin=False)
+    try:
+        kernel.await_reply(msg_id, timeout=timeout)
+    except Empty:
+        kernel.interrupt()
+        return "", f"ran longer than {timeout} s and was interrupted"
+    text, error = [], ""
+    while True:
+        msg = kernel.get_message(stream="iopub", timeout=30)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status" and content["execution_state"] == "idle":
+            return "".join(text), error
+        if kind == "stream":
+            text.append(content["text"])
+        elif kind == "error":
+            error = f"{content['ename']}: {content['evalue']}"
 
 
 class StudentCopyItem(pytest.Item):
-    """One kernel: the student copy as it is, then the instructor's exercise cells again.
+    """The student copy's exercise cells, run in the chapter's kernel after its lesson cells.
 
-    Every unfinished exercise must report "not done yet", and with the instructor's
-    solutions put back every exercise must pass.
+    Every cell must run without an error and every exercise must report "not done yet".
     """
 
     def runtest(self):
         import nbformat
 
-        from learnlr import coursework
+        from learnlr import checks, coursework
 
-        path, name = self.path, self.path.stem
-        nb = nbformat.read(path, as_version=4)
+        kernel, name = self.parent.kernel, self.path.stem
+        if kernel is None or not kernel.is_alive():
+            raise RuntimeError(f"{name}: the chapter's kernel is not running")
+        nb = nbformat.read(self.path, as_version=4)
         student = coursework.student_notebook(nb, name=name)
         found = coursework.exercises(nb)
         solution_ids = {cid for ex in found for cid in ex.solution_cells}
-        first = min(
-            (i for i, c in enumerate(nb.cells) if c.id in solution_ids), default=len(nb.cells)
+        first = next(i for i, c in enumerate(nb.cells) if c.id in solution_ids)
+        same = [(a.cell_type, a.source) for a in student.cells[:first]] == [
+            (b.cell_type, b.source) for b in nb.cells[:first]
+        ]
+        assert same, (
+            f"{name}: the student copy changes a cell before the first exercise (cell {first}),"
+            " so it cannot share the chapter's kernel"
         )
-        n = len(student.cells)
-        student.cells += copy.deepcopy(nb.cells[first:])  # the solutions put back, re-run
-        run = coursework.run_notebook(student, timeout=120, cwd=path.parent)
-
-        def where(index):
-            part = "student copy" if index < n else "solutions put back"
-            return f"cell {index if index < n else first + index - n} ({part})"
-
-        problems = [f"{where(c.index)} {c.status}: {c.detail}" for c in run.errors()]
+        probe = (
+            "print({tag!r}, __import__('json').dumps([[str(r[0]), bool(r[1]), str(r[2])] "
+            "for r in __import__('learnlr.checks', fromlist=['RESULTS']).RESULTS[{start}:]]))"
+        )
+        start, _ = _run_cell(
+            kernel, "print(len(__import__('learnlr.checks', fromlist=['x']).RESULTS))", 30
+        )
+        start = int(start.strip())
+        problems = []
+        for index in range(first, len(student.cells)):
+            cell = student.cells[index]
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            _, error = _run_cell(kernel, cell.source, CELL_TIMEOUT)
+            if error:
+                problems.append(f"cell {index} of the student copy: {error}")
+        text, _ = _run_cell(kernel, probe.format(tag=coursework.RESULTS_TAG, start=start), 30)
+        results = {}
+        for line in text.splitlines():
+            if line.startswith(coursework.RESULTS_TAG + " "):
+                for ex, passed, message in json.loads(line[len(coursework.RESULTS_TAG) + 1 :]):
+                    results[ex] = checks.CheckResult(ex, passed, message)
         assert not problems, f"{name}:\n" + "\n".join(problems)
-        as_given = {res.exercise: res for index, res in run.results if index < n}
-        put_back = {res.exercise: res for index, res in run.results if index >= n}
         for ex in found:
-            assert ex.id in as_given, f"{name}: exercise {ex.id} was not checked"
-            res = as_given[ex.id]
+            assert ex.id in results, f"{name}: exercise {ex.id} was not checked"
+            res = results[ex.id]
             assert not res.passed and res.message.startswith("not done yet"), (
                 f"{name}: unfinished exercise {ex.id} reported as {res!r}"
-            )
-            assert ex.id in put_back and put_back[ex.id].passed, (
-                f"{name}: with the instructor's solution, {put_back.get(ex.id)!r}"
             )
 
     def repr_failure(self, excinfo):

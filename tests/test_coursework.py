@@ -2,8 +2,8 @@
 
 Small notebooks built here pin down the rules of :mod:`learnlr.coursework`. Then, for every
 chapter in notebooks/: no solution line reaches its student copy. (That the student copy runs
-to the end, every exercise "not done yet", and then passes with the instructor's solution and
-check cells put back is tested beside each chapter's cells, by conftest.py at the root.) Last,
+to the end with every exercise "not done yet", and that the instructor's solutions then pass,
+is tested inside each chapter's nbval run, by conftest.py at the root.) Last,
 the grader runs on the synthetic submissions in tests/submissions/ (perfect, partly done,
 broken) and on kernels that die or hang.
 """
@@ -350,9 +350,8 @@ def test_no_solution_reaches_the_student_copy(path):
             assert ast.parse(coursework._mask_magics(cell.source)) is not None
 
 
-# The student copy of each chapter is run to the end by a test collected beside the
-# chapter's cells (conftest.py at the repository's root), so that the chapters' runs are
-# shared out over the test workers.
+# The student copy of each chapter is run to the end inside the chapter's nbval run
+# (conftest.py at the repository's root), in the same kernel: the chapter runs once.
 
 
 # --------------------------------------------------------------------------------------

@@ -101,6 +101,26 @@ def test_notebook_has_outputs_and_no_errors(path):
     assert not errors, f"{_name(path)}: error outputs in code cells (index, error): {errors}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_every_exercise_check_stores_a_pass(path):
+    # nbval re-runs the instructor's solutions and compares each check's output with the
+    # stored one; this makes that stored output a pass, so the comparison proves that every
+    # exercise passes with its solution (conftest.py runs the unfinished student copy)
+    from learnlr import coursework
+
+    nb = nbformat.read(path, as_version=4)
+    by_id = {cell.get("id"): cell for cell in nb.cells}
+    for ex in coursework.exercises(nb):
+        cell = by_id.get(ex.check_cell)
+        assert cell is not None, f"{_name(path)}: exercise {ex.id} has no check cell"
+        shown = "".join(
+            o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs
+        )
+        assert f"[{ex.id}] PASSED" in shown, (
+            f"{_name(path)}: the check of exercise {ex.id} stores {shown!r}, not a pass"
+        )
+
+
 def test_toc_lists_every_notebook_and_nothing_else():
     on_disk = {_name(path.with_suffix("")) for path in NOTEBOOKS}
     in_toc = {entry for entry in _toc_files() if entry.startswith("notebooks/")}
