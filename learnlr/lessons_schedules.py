@@ -35,7 +35,9 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_interval,
+    check_optimizer,
     check_positive,
+    check_problem,
     check_vector,
 )
 from learnlr.problems import Problem
@@ -98,8 +100,7 @@ class ControlledRun(NamedTuple):
 
 
 def _check_common(func, problem, make_opt, steps, x0, max_loss):
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     if not callable(make_opt):
         raise TypeError(
             f"{func}: make_opt must be a function lr -> optimizer, "
@@ -115,10 +116,7 @@ def _check_common(func, problem, make_opt, steps, x0, max_loss):
 
 
 def _make(func, make_opt, lr):
-    opt = make_opt(lr)
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: make_opt({lr!r}) must return a learnlr optimizer, got {opt!r}")
-    return opt
+    return check_optimizer(func, make_opt(lr), made_by=f"make_opt({lr!r})")
 
 
 def _loop(func, problem, make_opt, steps, x, max_loss, lr0, before, after):
@@ -442,8 +440,7 @@ def sharpness(problem: Problem, x, h: float = 1e-4) -> float | np.ndarray:
         array([1001.6, 2092.2])
     """
     func = "sharpness"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     h = check_positive(func, "h", h)
     pts = check_vector(func, "x", x)
     single = pts.ndim == 1
@@ -500,8 +497,7 @@ def gd_many(problem: Problem, lrs, x0=None, max_loss: float | None = None) -> Ma
                [ 0.25, -6.75]]), array([-1, -1]))
     """
     func = "gd_many"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     if problem.stochastic:
         raise ValueError(f"{func}: needs a deterministic problem, {problem.name} is stochastic")
     lrs = np.array(lrs, dtype=float)

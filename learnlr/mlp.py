@@ -43,13 +43,16 @@ import numpy as np
 
 from learnlr._base import Optimizer
 from learnlr._checks import (
+    check_batch_size,
     check_choice,
     check_int,
     check_nonnegative,
+    check_optimizer,
     check_positive,
+    check_problem,
     check_vector,
 )
-from learnlr.problems import StochasticProblem, _check_batch
+from learnlr.problems import StochasticProblem
 
 __all__ = [
     "DigitsSplit",
@@ -431,7 +434,7 @@ def mlp_problem(
     n_in = data.X_train.shape[1]
     n_out = int(max(data.y_train.max(), data.y_val.max(), data.y_test.max())) + 1
     sizes = [n_in, *hidden, n_out]
-    batch_size = _check_batch(name, batch_size, data.X_train.shape[0])
+    batch_size = check_batch_size(name, batch_size, data.X_train.shape[0])
 
     def sample_loss(w, Xb, yb):
         return _loss(w, Xb, yb, sizes, activation, l2)
@@ -508,10 +511,8 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
         (True, True)
     """
     name = "train"
-    if not isinstance(problem, MLPProblem):
-        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(name, problem, MLPProblem)
+    check_optimizer(name, opt)
     epochs = check_int(name, "epochs", epochs, 1)
     steps = epochs * problem.batches_per_epoch
     every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
@@ -674,8 +675,7 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
                 f"{name}: the problems must differ only in their seed (same sizes, activation, "
                 f"l2, batch_size and data), got {p0!r} and {p!r}"
             )
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    check_optimizer(name, opt)
     epochs = check_int(name, "epochs", epochs, 1)
     steps = epochs * p0.batches_per_epoch
     every = p0.batches_per_epoch if every is None else check_int(name, "every", every, 1)
@@ -768,8 +768,7 @@ def gradient_check(problem: MLPProblem, w=None, n_coords=30, h=1e-5, seed=0, row
         True
     """
     name = "gradient_check"
-    if not isinstance(problem, MLPProblem):
-        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
+    check_problem(name, problem, MLPProblem)
     w = problem.x0 if w is None else problem._check_w(name, w)
     n_coords = check_int(name, "n_coords", n_coords, 2)
     h = check_positive(name, "h", h)
