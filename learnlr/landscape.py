@@ -36,6 +36,7 @@ from learnlr._checks import (
     check_optimizer,
     check_positive,
     check_problem,
+    check_start_loss,
     check_vector,
 )
 from learnlr.problems import Problem
@@ -342,7 +343,9 @@ def sharpness_run(
     state = opt.init(x)
     ks, values, oks = [], [], []
     loss = np.full(steps + 1, np.nan)
-    loss[0] = problem.loss(x)
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss[0] = problem.loss(x)
+    check_start_loss(func, loss[0], None)  # a start where the loss is not finite is refused
     v = None
     status = f"ran {steps} steps"
 

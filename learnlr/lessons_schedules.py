@@ -38,6 +38,7 @@ from learnlr._checks import (
     check_optimizer,
     check_positive,
     check_problem,
+    check_start_loss,
     check_vector,
 )
 from learnlr.problems import Problem
@@ -131,9 +132,9 @@ def _loop(func, problem, make_opt, steps, x, max_loss, lr0, before, after):
     xs = np.zeros((steps + 1, problem.dim))
     losses = np.zeros(steps + 1)
     lrs = np.zeros(steps)
-    loss = problem.loss(x)
-    if max_loss is None:
-        max_loss = 1e8 * max(1.0, abs(loss))
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss = problem.loss(x)
+    max_loss = check_start_loss(func, loss, max_loss)
     xs[0], losses[0] = x, loss
     changes = []
     n, status, diverged_at = steps, f"ran {steps} steps", None
@@ -509,10 +510,9 @@ def gd_many(problem: Problem, lrs, x0=None, max_loss: float | None = None) -> Ma
     if x.shape != (problem.dim,):
         raise ValueError(f"{func}: x0 must have shape ({problem.dim},), got {x.shape}")
     runs, steps = lrs.shape
-    f0 = problem.loss(x)
-    max_loss = (
-        1e8 * max(1.0, abs(f0)) if max_loss is None else check_positive(func, "max_loss", max_loss)
-    )
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        f0 = problem.loss(x)
+    max_loss = check_start_loss(func, f0, max_loss)
     xs = np.empty((steps + 1, runs, problem.dim))
     xs[0] = x
     cur = np.repeat(x[None, :], runs, axis=0)

@@ -50,6 +50,7 @@ from learnlr._checks import (
     check_optimizer,
     check_positive,
     check_problem,
+    check_start_loss,
     check_vector,
 )
 from learnlr.problems import StochasticProblem
@@ -517,10 +518,9 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
     steps = epochs * problem.batches_per_epoch
     every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
     x = problem.x0 if x0 is None else problem._check_w(name, check_vector(name, "x0", x0))
-    loss0 = problem.loss(x)
-    max_loss = (
-        100.0 * max(1.0, loss0) if max_loss is None else check_positive(name, "max_loss", max_loss)
-    )
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x)
+    max_loss = check_start_loss(name, loss0, max_loss, factor=100.0)
     n_eval = steps // every + 1 + (steps % every != 0)
     k_rec = np.zeros(n_eval, dtype=np.int64)
     rec = np.full((4, n_eval), np.nan)
