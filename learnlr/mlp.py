@@ -352,13 +352,13 @@ class MLPProblem(StochasticProblem):
 
     def unflatten(self, w) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[(W_1, b_1), (W_2, b_2), ...]`` as views into ``w`` (no copy)."""
-        w = self._check_w("MLPProblem.unflatten", w)
+        w = self.check_w("MLPProblem.unflatten", w)
         return _unflatten(w, self.sizes)
 
     def logits(self, w, split="test") -> np.ndarray:
         """The network's logits on every row of a split (``"train"``, ``"val"``, ``"test"``)."""
         X, _ = self._split("MLPProblem.logits", split)
-        return _logits(self._check_w("MLPProblem.logits", w), X, self.sizes, self.activation)
+        return _logits(self.check_w("MLPProblem.logits", w), X, self.sizes, self.activation)
 
     def accuracy(self, w, split="test"):
         """Classification accuracy on a split; for a stack of vectors (``trace.x``), an array."""
@@ -366,7 +366,7 @@ class MLPProblem(StochasticProblem):
         w = np.asarray(w, dtype=float)
         if w.ndim == 2:
             return np.array([self.accuracy(wi, split) for wi in w])
-        w = self._check_w("MLPProblem.accuracy", w)
+        w = self.check_w("MLPProblem.accuracy", w)
         return accuracy(_logits(w, X, self.sizes, self.activation), y)
 
     def split_loss(self, w, split="val"):
@@ -383,7 +383,9 @@ class MLPProblem(StochasticProblem):
             "test": (d.X_test, d.y_test),
         }[split]
 
-    def _check_w(self, func, w):
+    def check_w(self, func, w):
+        """``w`` as a float vector of this network's ``dim`` weights, or a ``ValueError``
+        naming ``func``."""
         w = np.asarray(w, dtype=float)
         if w.shape != (self.dim,):
             raise ValueError(f"{func}: w must have shape ({self.dim},), got {w.shape}")
@@ -517,7 +519,7 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
     epochs = check_int(name, "epochs", epochs, 1)
     steps = epochs * problem.batches_per_epoch
     every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
-    x = problem.x0 if x0 is None else problem._check_w(name, check_vector(name, "x0", x0))
+    x = problem.x0 if x0 is None else problem.check_w(name, check_vector(name, "x0", x0))
     with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
         loss0 = problem.loss(x)
     max_loss = check_start_loss(name, loss0, max_loss, factor=100.0)
@@ -769,7 +771,7 @@ def gradient_check(problem: MLPProblem, w=None, n_coords=30, h=1e-5, seed=0, row
     """
     name = "gradient_check"
     check_problem(name, problem, MLPProblem)
-    w = problem.x0 if w is None else problem._check_w(name, w)
+    w = problem.x0 if w is None else problem.check_w(name, w)
     n_coords = check_int(name, "n_coords", n_coords, 2)
     h = check_positive(name, "h", h)
     seed = check_int(name, "seed", seed, 0)
