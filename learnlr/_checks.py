@@ -227,6 +227,46 @@ def check_vector(func: str, name: str, value) -> np.ndarray:
     return arr
 
 
+def check_problem(func: str, value, kind=None, name: str = "problem"):
+    """``value`` if it is a learnlr problem (of the class ``kind``, by default any
+    :class:`~learnlr.problems.Problem`); otherwise a ``TypeError`` naming ``func``, the
+    argument ``name`` and the value, e.g. ``run: problem must be a learnlr Problem, got 'q'``.
+    """
+    if kind is None:
+        from learnlr.problems import Problem as kind  # problems imports this module
+    if not isinstance(value, kind):
+        what = "a learnlr Problem" if kind.__name__ == "Problem" else _a(kind.__name__)
+        raise TypeError(f"{func}: {name} must be {what}, got {_short(value)}")
+    return value
+
+
+def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = None):
+    """``value`` if it is a learnlr optimizer (an :class:`~learnlr._base.Optimizer`, as the
+    factories return); otherwise a ``TypeError`` naming ``func``, the argument and the value.
+    ``made_by`` names the call that produced ``value`` when the user passed a factory
+    (``make_opt(0.1) must return a learnlr optimizer, got 0.1``)."""
+    from learnlr._base import Optimizer  # _base imports this module
+
+    if not isinstance(value, Optimizer):
+        what = f"{name} must be" if made_by is None else f"{made_by} must return"
+        raise TypeError(f"{func}: {what} a learnlr optimizer, got {_short(value)}")
+    return value
+
+
+def check_batch_size(func: str, batch_size, n: int) -> int | None:
+    """A minibatch size: None (the full batch) or an integer in ``[1, n]``."""
+    if batch_size is None:
+        return None
+    batch_size = check_int(func, "batch_size", batch_size, 1)
+    if batch_size > n:
+        raise ValueError(f"{func}: batch_size must be <= n_samples={n}, got {batch_size}")
+    return batch_size
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "AEIOUM" else "a ") + noun  # "an MLPProblem"
+
+
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -33,15 +33,17 @@ from typing import NamedTuple
 import numpy as np
 
 from learnlr._checks import (
+    check_batch_size,
     check_choice,
     check_int,
     check_interval,
     check_nonnegative,
     check_positive,
+    check_problem,
     check_real,
     check_vector,
 )
-from learnlr.problems import Problem, StochasticProblem, _check_batch, quadratic
+from learnlr.problems import Problem, StochasticProblem, quadratic
 from learnlr.trace import run
 
 __all__ = [
@@ -359,8 +361,9 @@ def fastest_rate(
         (0.18, 39, [inf, inf, 39.0, inf])
     """
     name = "fastest_rate"
-    if not isinstance(problem, Problem) or problem.f_min is None:
-        raise TypeError(f"{name}: problem must be a learnlr Problem with a known f_min")
+    check_problem(name, problem)
+    if problem.f_min is None:
+        raise ValueError(f"{name}: problem must have a known f_min, got {problem!r} (f_min=None)")
     lrs = check_vector(name, "lrs", lrs)
     if lrs.ndim != 1 or np.any(lrs <= 0):
         raise ValueError(f"{name}: lrs must be a list of positive rates")
@@ -514,7 +517,7 @@ def wilson_problem(n=60, p=0.6, n_test=2000, seed=0, batch_size=None) -> WilsonP
     p = check_interval(name, "p", p, 0.0, 1.0, "()")
     n_test = check_int(name, "n_test", n_test, 1)
     seed = check_int(name, "seed", seed, 0)
-    batch_size = _check_batch(name, batch_size, n)
+    batch_size = check_batch_size(name, batch_size, n)
     rng = np.random.default_rng(seed)
     y = np.where(rng.random(n) < p, 1.0, -1.0)
     y_test = np.where(rng.random(n_test) < p, 1.0, -1.0)

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._checks import check_int, check_interval, check_positive, check_vector
+from learnlr._checks import check_int, check_interval, check_positive, check_problem, check_vector
 from learnlr.problems import Problem
 
 __all__ = [
@@ -72,7 +72,8 @@ class FinderResult(NamedTuple):
         return finder_curve(self, ax=ax, rules=rules)
 
 
-def _trim(lrs, losses, num_it):
+def trim(lrs, losses, num_it):
+    """The sweep without its first ``num_it // 10`` and last 5 points, if 3 or more remain."""
     skip_start = num_it // 10
     if len(lrs) - skip_start - 5 >= 3:
         return lrs[skip_start:-5], losses[skip_start:-5]
@@ -81,13 +82,13 @@ def _trim(lrs, losses, num_it):
 
 def minimum(lrs, losses, num_it):
     """The rate of the lowest loss, divided by 10."""
-    lrs, losses = _trim(lrs, losses, num_it)
+    lrs, losses = trim(lrs, losses, num_it)
     return float(lrs[np.argmin(losses)] / 10)
 
 
 def steep(lrs, losses, num_it):
     """The rate at which the loss falls fastest with respect to log(lr)."""
-    lrs, losses = _trim(lrs, losses, num_it)
+    lrs, losses = trim(lrs, losses, num_it)
     slopes = np.diff(losses) / np.diff(np.log(lrs))
     return float(lrs[np.argmin(slopes)])
 
@@ -100,7 +101,7 @@ def valley(lrs, losses, num_it):
     ``start + int(third) + int(third / 2)``, about half-way along it, as fast.ai's
     ``valley`` does.
     """
-    lrs, losses = _trim(lrs, losses, num_it)
+    lrs, losses = trim(lrs, losses, num_it)
     n = len(losses)
     lds = np.ones(n, dtype=int)  # length of the longest decreasing subsequence ending at i
     for i in range(1, n):
@@ -116,7 +117,7 @@ def valley(lrs, losses, num_it):
 
 def slide(lrs, losses, num_it, lr_diff=15, thresh=0.005, adjust_value=1.0):
     """fast.ai's slide rule: move left from the end until the slope stops changing."""
-    lrs, losses = _trim(lrs, losses, num_it)
+    lrs, losses = trim(lrs, losses, num_it)
     grad = np.gradient(losses)
     lr_diff = min(lr_diff, len(losses) - 1)
     r_idx = -1
@@ -209,8 +210,7 @@ def lr_find(
     learning", Information 11(2):108, doi:10.3390/info11020108.
     """
     name = "lr_find"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(name, problem)
     if not callable(opt):
         raise TypeError(f"{name}: opt must be an optimizer factory taking lr=, got {opt!r}")
     start_lr = check_positive(name, "start_lr", start_lr)

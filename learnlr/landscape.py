@@ -33,7 +33,10 @@ from learnlr._base import Optimizer
 from learnlr._checks import (
     check_int,
     check_interval,
+    check_optimizer,
     check_positive,
+    check_problem,
+    check_start_loss,
     check_vector,
 )
 from learnlr.problems import Problem
@@ -328,10 +331,8 @@ def sharpness_run(
         ([0, 10, 20], [10.0, 10.0, 10.0])
     """
     func = "sharpness_run"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(func, problem)
+    check_optimizer(func, opt)
     steps = check_int(func, "steps", steps, 1)
     every = check_int(func, "every", every, 1)
     if not isinstance(preconditioned, bool):
@@ -342,7 +343,9 @@ def sharpness_run(
     state = opt.init(x)
     ks, values, oks = [], [], []
     loss = np.full(steps + 1, np.nan)
-    loss[0] = problem.loss(x)
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss[0] = problem.loss(x)
+    check_start_loss(func, loss[0], None)  # a start where the loss is not finite is refused
     v = None
     status = f"ran {steps} steps"
 
@@ -404,10 +407,8 @@ def run_stack(problem: Problem, opt: Optimizer, x0, steps, every=None) -> StackR
                [0.125, 0.5  ]])
     """
     func = "run_stack"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(func, problem)
+    check_optimizer(func, opt)
     x = np.array(x0, dtype=float)
     if x.ndim != 2 or x.shape[1] != problem.dim or not np.all(np.isfinite(x)):
         raise ValueError(
@@ -514,10 +515,8 @@ def escape_steps(
         145
     """
     func = "escape_steps"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(func, problem)
+    check_optimizer(func, opt)
     x = np.array(x0, dtype=float)
     single = x.ndim == 1
     x = np.atleast_2d(x)
@@ -601,12 +600,10 @@ def basin_map(problem: Problem, opt: Optimizer, xs, ys, steps, minima=None, tol=
         [0, 1, 2, 3]
     """
     func = "basin_map"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     if problem.dim != 2:
         raise ValueError(f"{func}: needs a 2-D problem, {problem.name} has dim={problem.dim}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: opt must be a learnlr optimizer, got {opt!r}")
+    check_optimizer(func, opt)
     xs, ys = check_vector(func, "xs", xs), check_vector(func, "ys", ys)
     if xs.ndim != 1 or ys.ndim != 1:
         raise ValueError(f"{func}: xs and ys must be 1-D arrays of coordinates")

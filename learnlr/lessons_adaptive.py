@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from learnlr._base import Optimizer
-from learnlr._checks import check_int, check_positive, check_vector
+from learnlr._checks import check_int, check_optimizer, check_positive, check_problem, check_vector
 from learnlr.optimizers import AdadeltaState, adadelta
 from learnlr.problems import Problem
 from learnlr.trace import Trace, run
@@ -176,8 +176,7 @@ def resume(
     if trace.diverged:
         raise ValueError(f"{name}: the trace diverged ({trace.status}); there is nothing to resume")
     problem = trace.problem if problem is None else problem
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(name, problem)
     if problem.dim != trace.x.shape[1]:
         raise ValueError(
             f"{name}: problem must have dim={trace.x.shape[1]} like the trace, "
@@ -250,8 +249,7 @@ def tune_lr(
         (1.0, array([91.,  1., inf]))
     """
     name = "tune_lr"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(name, problem)
     if not callable(make_opt):
         raise TypeError(f"{name}: make_opt must be a function of the rate, got {make_opt!r}")
     grid = check_vector(name, "lrs", lrs)
@@ -264,9 +262,7 @@ def tune_lr(
             raise ValueError(f"{name}: target needs a problem with known f_min; {problem.name}")
     scores = np.full(grid.size, np.inf)
     for i, lr in enumerate(grid):
-        opt = make_opt(float(lr))
-        if not isinstance(opt, Optimizer):
-            raise TypeError(f"{name}: make_opt({lr:g}) must return an optimizer, got {opt!r}")
+        opt = check_optimizer(name, make_opt(float(lr)), made_by=f"make_opt({lr:g})")
         if target is None:
             tr = run(problem, opt, steps)
             if not tr.diverged:

@@ -22,10 +22,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._base import Optimizer
-from learnlr._checks import check_int, check_interval, check_positive, check_vector
-from learnlr.finder import FinderResult, _trim, sweep_rates
-from learnlr.problems import Problem
+from learnlr._checks import (
+    check_int,
+    check_interval,
+    check_optimizer,
+    check_positive,
+    check_problem,
+    check_vector,
+)
+from learnlr.finder import FinderResult, sweep_rates, trim
 
 __all__ = [
     "sweep_rates",
@@ -111,7 +116,7 @@ def rule_marks(lrs, losses, num_it: int) -> dict:
             f"got shapes {lrs.shape} and {losses.shape}"
         )
     num_it = check_int(name, "num_it", num_it, 1)
-    lrs, losses = _trim(lrs, losses, num_it)
+    lrs, losses = trim(lrs, losses, num_it)
     n = len(losses)
     marks = {}
 
@@ -188,10 +193,8 @@ def final_loss(problem, opt, steps: int) -> float:
         >>> final_loss(p, optimizers.gd(lr=2.5), steps=2000)
         inf
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"final_loss: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"final_loss: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem("final_loss", problem)
+    check_optimizer("final_loss", opt)
     steps = check_int("final_loss", "steps", steps, 0)
     x = problem.x0
     state = opt.init(x)
@@ -416,7 +419,7 @@ def steep_mistakes() -> dict:
 
     def cut(lrs, losses, num_it):
         lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
-        return _trim(lrs, losses, num_it)
+        return trim(lrs, losses, num_it)
 
     def per_lr(lrs, losses, num_it):
         lrs, losses = cut(lrs, losses, num_it)

@@ -25,7 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from learnlr._checks import check_int, check_interval, check_positive, check_real, check_vector
+from learnlr._checks import (
+    check_int,
+    check_interval,
+    check_positive,
+    check_problem,
+    check_real,
+    check_vector,
+)
 from learnlr.optimizers import SGDState, sgd
 from learnlr.problems import Problem, StochasticProblem, quadratic
 from learnlr.trace import Trace
@@ -79,8 +86,7 @@ def minibatch_covariance(problem: StochasticProblem, x=None, batch_size=None) ->
     Bottou, Curtis & Nocedal (2018), SIAM Review 60(2), arXiv:1606.04838, section 4.
     """
     name = "minibatch_covariance"
-    if not isinstance(problem, StochasticProblem):
-        raise TypeError(f"{name}: problem must be a learnlr StochasticProblem, got {problem!r}")
+    check_problem(name, problem, StochasticProblem)
     if x is None:
         if problem.x_min is None:
             raise ValueError(f"{name}: problem {problem.name!r} has no known x_min; pass x")

@@ -35,7 +35,10 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_interval,
+    check_optimizer,
     check_positive,
+    check_problem,
+    check_start_loss,
     check_vector,
 )
 from learnlr.problems import Problem
@@ -98,8 +101,7 @@ class ControlledRun(NamedTuple):
 
 
 def _check_common(func, problem, make_opt, steps, x0, max_loss):
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     if not callable(make_opt):
         raise TypeError(
             f"{func}: make_opt must be a function lr -> optimizer, "
@@ -115,10 +117,7 @@ def _check_common(func, problem, make_opt, steps, x0, max_loss):
 
 
 def _make(func, make_opt, lr):
-    opt = make_opt(lr)
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{func}: make_opt({lr!r}) must return a learnlr optimizer, got {opt!r}")
-    return opt
+    return check_optimizer(func, make_opt(lr), made_by=f"make_opt({lr!r})")
 
 
 def _loop(func, problem, make_opt, steps, x, max_loss, lr0, before, after):
@@ -133,9 +132,9 @@ def _loop(func, problem, make_opt, steps, x, max_loss, lr0, before, after):
     xs = np.zeros((steps + 1, problem.dim))
     losses = np.zeros(steps + 1)
     lrs = np.zeros(steps)
-    loss = problem.loss(x)
-    if max_loss is None:
-        max_loss = 1e8 * max(1.0, abs(loss))
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss = problem.loss(x)
+    max_loss = check_start_loss(func, loss, max_loss)
     xs[0], losses[0] = x, loss
     changes = []
     n, status, diverged_at = steps, f"ran {steps} steps", None
@@ -442,8 +441,7 @@ def sharpness(problem: Problem, x, h: float = 1e-4) -> float | np.ndarray:
         array([1001.6, 2092.2])
     """
     func = "sharpness"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     h = check_positive(func, "h", h)
     pts = check_vector(func, "x", x)
     single = pts.ndim == 1
@@ -500,8 +498,7 @@ def gd_many(problem: Problem, lrs, x0=None, max_loss: float | None = None) -> Ma
                [ 0.25, -6.75]]), array([-1, -1]))
     """
     func = "gd_many"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{func}: problem must be a learnlr Problem, got {problem!r}")
+    check_problem(func, problem)
     if problem.stochastic:
         raise ValueError(f"{func}: needs a deterministic problem, {problem.name} is stochastic")
     lrs = np.array(lrs, dtype=float)
@@ -513,10 +510,9 @@ def gd_many(problem: Problem, lrs, x0=None, max_loss: float | None = None) -> Ma
     if x.shape != (problem.dim,):
         raise ValueError(f"{func}: x0 must have shape ({problem.dim},), got {x.shape}")
     runs, steps = lrs.shape
-    f0 = problem.loss(x)
-    max_loss = (
-        1e8 * max(1.0, abs(f0)) if max_loss is None else check_positive(func, "max_loss", max_loss)
-    )
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        f0 = problem.loss(x)
+    max_loss = check_start_loss(func, f0, max_loss)
     xs = np.empty((steps + 1, runs, problem.dim))
     xs[0] = x
     cur = np.repeat(x[None, :], runs, axis=0)

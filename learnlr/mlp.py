@@ -43,13 +43,17 @@ import numpy as np
 
 from learnlr._base import Optimizer
 from learnlr._checks import (
+    check_batch_size,
     check_choice,
     check_int,
     check_nonnegative,
+    check_optimizer,
     check_positive,
+    check_problem,
+    check_start_loss,
     check_vector,
 )
-from learnlr.problems import StochasticProblem, _check_batch
+from learnlr.problems import StochasticProblem
 
 __all__ = [
     "DigitsSplit",
@@ -348,13 +352,13 @@ class MLPProblem(StochasticProblem):
 
     def unflatten(self, w) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[(W_1, b_1), (W_2, b_2), ...]`` as views into ``w`` (no copy)."""
-        w = self._check_w("MLPProblem.unflatten", w)
+        w = self.check_w("MLPProblem.unflatten", w)
         return _unflatten(w, self.sizes)
 
     def logits(self, w, split="test") -> np.ndarray:
         """The network's logits on every row of a split (``"train"``, ``"val"``, ``"test"``)."""
         X, _ = self._split("MLPProblem.logits", split)
-        return _logits(self._check_w("MLPProblem.logits", w), X, self.sizes, self.activation)
+        return _logits(self.check_w("MLPProblem.logits", w), X, self.sizes, self.activation)
 
     def accuracy(self, w, split="test"):
         """Classification accuracy on a split; for a stack of vectors (``trace.x``), an array."""
@@ -362,7 +366,7 @@ class MLPProblem(StochasticProblem):
         w = np.asarray(w, dtype=float)
         if w.ndim == 2:
             return np.array([self.accuracy(wi, split) for wi in w])
-        w = self._check_w("MLPProblem.accuracy", w)
+        w = self.check_w("MLPProblem.accuracy", w)
         return accuracy(_logits(w, X, self.sizes, self.activation), y)
 
     def split_loss(self, w, split="val"):
@@ -379,7 +383,9 @@ class MLPProblem(StochasticProblem):
             "test": (d.X_test, d.y_test),
         }[split]
 
-    def _check_w(self, func, w):
+    def check_w(self, func, w):
+        """``w`` as a float vector of this network's ``dim`` weights, or a ``ValueError``
+        naming ``func``."""
         w = np.asarray(w, dtype=float)
         if w.shape != (self.dim,):
             raise ValueError(f"{func}: w must have shape ({self.dim},), got {w.shape}")
@@ -431,7 +437,7 @@ def mlp_problem(
     n_in = data.X_train.shape[1]
     n_out = int(max(data.y_train.max(), data.y_val.max(), data.y_test.max())) + 1
     sizes = [n_in, *hidden, n_out]
-    batch_size = _check_batch(name, batch_size, data.X_train.shape[0])
+    batch_size = check_batch_size(name, batch_size, data.X_train.shape[0])
 
     def sample_loss(w, Xb, yb):
         return _loss(w, Xb, yb, sizes, activation, l2)
@@ -508,18 +514,15 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
         (True, True)
     """
     name = "train"
-    if not isinstance(problem, MLPProblem):
-        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(name, problem, MLPProblem)
+    check_optimizer(name, opt)
     epochs = check_int(name, "epochs", epochs, 1)
     steps = epochs * problem.batches_per_epoch
     every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
-    x = problem.x0 if x0 is None else problem._check_w(name, check_vector(name, "x0", x0))
-    loss0 = problem.loss(x)
-    max_loss = (
-        100.0 * max(1.0, loss0) if max_loss is None else check_positive(name, "max_loss", max_loss)
-    )
+    x = problem.x0 if x0 is None else problem.check_w(name, check_vector(name, "x0", x0))
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x)
+    max_loss = check_start_loss(name, loss0, max_loss, factor=100.0)
     n_eval = steps // every + 1 + (steps % every != 0)
     k_rec = np.zeros(n_eval, dtype=np.int64)
     rec = np.full((4, n_eval), np.nan)
@@ -674,8 +677,7 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
                 f"{name}: the problems must differ only in their seed (same sizes, activation, "
                 f"l2, batch_size and data), got {p0!r} and {p!r}"
             )
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    check_optimizer(name, opt)
     epochs = check_int(name, "epochs", epochs, 1)
     steps = epochs * p0.batches_per_epoch
     every = p0.batches_per_epoch if every is None else check_int(name, "every", every, 1)
@@ -768,9 +770,8 @@ def gradient_check(problem: MLPProblem, w=None, n_coords=30, h=1e-5, seed=0, row
         True
     """
     name = "gradient_check"
-    if not isinstance(problem, MLPProblem):
-        raise TypeError(f"{name}: problem must be an MLPProblem, got {problem!r}")
-    w = problem.x0 if w is None else problem._check_w(name, w)
+    check_problem(name, problem, MLPProblem)
+    w = problem.x0 if w is None else problem.check_w(name, w)
     n_coords = check_int(name, "n_coords", n_coords, 2)
     h = check_positive(name, "h", h)
     seed = check_int(name, "seed", seed, 0)

@@ -39,12 +39,15 @@ from learnlr._checks import (
     check_int,
     check_interval,
     check_nonnegative,
+    check_optimizer,
     check_positive,
+    check_problem,
     check_rate,
     check_start_loss,
     check_step,
     check_vector,
 )
+from learnlr.trace import Trace
 
 __all__ = [
     "lion",
@@ -651,8 +654,6 @@ def eval_points(trace) -> np.ndarray:
     trace these are the averaged iterates (``trace.state["x_avg"]``), for any other trace
     ``trace.x`` itself. A schedule-free trace must be recorded with ``record_every=1``.
     """
-    from learnlr.trace import Trace
-
     if not isinstance(trace, Trace):
         raise TypeError(f"eval_points: trace must be a Trace from learnlr.run, got {trace!r}")
     if "x_avg" not in trace.state:
@@ -717,14 +718,9 @@ def run_eval(
         >>> rest.k, bool(rest.loss[-1] == res.loss[-1])   # resumed: the same run
         (array([2, 3, 4]), True)
     """
-    from learnlr._base import Optimizer as _Optimizer
-    from learnlr.problems import Problem
-
     name = "run_eval"
-    if not isinstance(problem, Problem):
-        raise TypeError(f"{name}: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, _Optimizer):
-        raise TypeError(f"{name}: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem(name, problem)
+    check_optimizer(name, opt)
     steps = check_int(name, "steps", steps, 0)
     every = check_int(name, "every", every, 1)
     if metric is not None and not callable(metric):

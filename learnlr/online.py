@@ -28,7 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from learnlr._base import Optimizer
-from learnlr._checks import check_int, check_positive, check_real, check_vector
+from learnlr._checks import (
+    check_int,
+    check_optimizer,
+    check_positive,
+    check_problem,
+    check_real,
+    check_vector,
+)
 from learnlr.schedules import Schedule
 
 __all__ = [
@@ -288,10 +295,8 @@ def run_online(opt: Optimizer, problem: OnlineProblem, steps: int, x0=None) -> O
         >>> tr.x[:, 0].round(6), tr.regret.round(6)
         (array([ 0. , -0.3, -0.2, -0.1]), array([3. , 2.3, 1.5]))
     """
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"run_online: opt must be a learnlr optimizer, got {opt!r}")
-    if not isinstance(problem, OnlineProblem):
-        raise TypeError(f"run_online: problem must be an OnlineProblem, got {problem!r}")
+    check_optimizer("run_online", opt)
+    check_problem("run_online", problem, OnlineProblem)
     steps = check_int("run_online", "steps", steps, 0)
     if problem.horizon is not None and steps > problem.horizon:
         raise ValueError(

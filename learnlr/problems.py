@@ -15,9 +15,11 @@ from collections.abc import Callable
 import numpy as np
 
 from learnlr._checks import (
+    check_batch_size,
     check_int,
     check_nonnegative,
     check_positive,
+    check_problem,
     check_real,
     check_vector,
 )
@@ -518,8 +520,7 @@ def noisy(problem: Problem, sigma, seed=0) -> Problem:
     identical starts gives independent noisy runs. ``loss`` and ``grad`` stay exact. A model
     of minibatch noise, and the perturbation of Jin et al. (2017), arXiv:1703.00887.
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"noisy: problem must be a learnlr Problem, got {problem!r}")
+    check_problem("noisy", problem)
     sigma = check_nonnegative("noisy", "sigma", sigma)
     seed = check_int("noisy", "seed", seed, 0)
     return NoisyProblem(problem, sigma, seed)
@@ -584,19 +585,10 @@ class StochasticProblem(Problem):
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.batch_size = (
-            self.n if batch_size is None else _check_batch(self.name, batch_size, self.n)
+            self.n if batch_size is None else check_batch_size(self.name, batch_size, self.n)
         )
         other._perm_epoch, other._perm = -1, None
         return other
-
-
-def _check_batch(name, batch_size, n):
-    if batch_size is None:
-        return None
-    batch_size = check_int(name, "batch_size", batch_size, 1)
-    if batch_size > n:
-        raise ValueError(f"{name}: batch_size must be <= n_samples={n}, got {batch_size}")
-    return batch_size
 
 
 def least_squares(n_samples=200, n_features=10, noise=0.5, kappa=10.0, batch_size=10, seed=0):
@@ -614,7 +606,7 @@ def least_squares(n_samples=200, n_features=10, noise=0.5, kappa=10.0, batch_siz
     kappa = check_real(name, "kappa", kappa)
     if kappa < 1:
         raise ValueError(f"{name}: kappa must be >= 1, got {kappa!r}")
-    batch_size = _check_batch(name, batch_size, n)
+    batch_size = check_batch_size(name, batch_size, n)
     seed = check_int(name, "seed", seed, 0)
     rng = np.random.default_rng(seed)
     scales = np.sqrt(np.geomspace(1.0, kappa, d)) if d > 1 else np.ones(1)
@@ -687,7 +679,7 @@ def logistic_regression(n_samples=500, n_features=10, l2=1e-3, batch_size=20, se
     n = check_int(name, "n_samples", n_samples, 2)
     d = check_int(name, "n_features", n_features, 1)
     l2 = check_nonnegative(name, "l2", l2)
-    batch_size = _check_batch(name, batch_size, n)
+    batch_size = check_batch_size(name, batch_size, n)
     seed = check_int(name, "seed", seed, 0)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
@@ -719,7 +711,7 @@ def sparse_logistic_regression(
             f"max_freq={max_freq!r}"
         )
     l2 = check_nonnegative(name, "l2", l2)
-    batch_size = _check_batch(name, batch_size, n)
+    batch_size = check_batch_size(name, batch_size, n)
     seed = check_int(name, "seed", seed, 0)
     rng = np.random.default_rng(seed)
     freq = np.geomspace(max_freq, min_freq, d)

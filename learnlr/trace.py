@@ -24,7 +24,14 @@ from __future__ import annotations
 import numpy as np
 
 from learnlr._base import Optimizer, fmt
-from learnlr._checks import check_int, check_positive, check_start_loss, check_vector
+from learnlr._checks import (
+    check_int,
+    check_optimizer,
+    check_positive,
+    check_problem,
+    check_start_loss,
+    check_vector,
+)
 from learnlr.problems import Problem
 
 __all__ = ["run", "Trace", "Explanation", "explain"]
@@ -140,10 +147,8 @@ def run(
         >>> run(problems.quadratic2d(kappa=10), optimizers.gd(lr=0.3), steps=500).status
         'diverged at step 13: loss 3.02e+09 exceeds max_loss 1.32e+09'
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"run: problem must be a learnlr Problem, got {problem!r}")
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"run: opt must be a learnlr optimizer, got {opt!r}")
+    check_problem("run", problem)
+    check_optimizer("run", opt)
     steps = check_int("run", "steps", steps, 0)
     record_every = check_int("run", "record_every", record_every, 1)
     x = problem.x0 if x0 is None else check_vector("run", "x0", x0)

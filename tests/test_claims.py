@@ -155,7 +155,7 @@ def test_fastest_rate_matches_the_closed_form():
     assert res.steps_per_lr[0] == np.inf  # 0.1 would need 66 steps, more than the best
     none = claims.fastest_rate(prob, optimizers.gd, [1e-4], target, 50)
     assert none.lr is None and none.steps is None
-    with pytest.raises(TypeError, match="known f_min"):
+    with pytest.raises(ValueError, match="must have a known f_min"):
         claims.fastest_rate(problems.logistic_regression(), optimizers.gd, [0.1], 1e-3, 10)
 
 

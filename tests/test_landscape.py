@@ -422,3 +422,9 @@ def test_bad_arguments_are_refused_at_the_door(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+def test_sharpness_run_refuses_a_start_whose_loss_overflows():
+    # f(1e160, 0) = inf: the start is the trouble, not a divergence at step 0
+    with pytest.raises(ValueError, match=r"^sharpness_run: the loss at x0 must be finite, got inf"):
+        L.sharpness_run(problems.quadratic2d(), optimizers.gd(lr=0.1), 5, x0=[1e160, 0])

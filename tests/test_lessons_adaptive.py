@@ -182,7 +182,9 @@ def test_tune_lr_rejects_bad_arguments():
         la.tune_lr(p, make, [], 10)
     with pytest.raises(TypeError, match="tune_lr: make_opt must be a function"):
         la.tune_lr(p, 0.1, [0.1], 10)
-    with pytest.raises(TypeError, match=r"tune_lr: make_opt\(0.1\) must return an optimizer"):
+    with pytest.raises(
+        TypeError, match=r"tune_lr: make_opt\(0.1\) must return a learnlr optimizer"
+    ):
         la.tune_lr(p, lambda lr: lr, [0.1], 10)
     with pytest.raises(ValueError, match="tune_lr: steps must be an integer >= 1, got 0"):
         la.tune_lr(p, make, [0.1], 0)

@@ -292,3 +292,33 @@ def test_gd_many_does_not_modify_its_inputs_and_validates():
         lessons.gd_many(p, [0.1, 0.1])
     with pytest.raises(ValueError, match=r"gd_many: lrs must be"):
         lessons.gd_many(p, [[0.1, -0.1]])
+
+
+# A start whose loss overflows (f(1e160, 0) = inf) is refused naming x0, as learnlr.run does;
+# before, these loops ran and reported a divergence at step 0 (or, for gd_many, none at all).
+_OVERFLOW = r"the loss at x0 must be finite, got inf"
+
+
+def test_run_with_plateau_refuses_a_start_whose_loss_overflows():
+    bowl = problems.quadratic2d()
+    with pytest.raises(ValueError, match=rf"^run_with_plateau: {_OVERFLOW}"):
+        lessons.run_with_plateau(
+            bowl,
+            lambda lr: optimizers.gd(lr=lr),
+            schedules.reduce_on_plateau(0.1),
+            5,
+            x0=[1e160, 0],
+        )
+
+
+def test_run_with_epoch_schedule_refuses_a_start_whose_loss_overflows():
+    bowl = problems.quadratic2d()
+    with pytest.raises(ValueError, match=rf"^run_with_epoch_schedule: {_OVERFLOW}"):
+        lessons.run_with_epoch_schedule(
+            bowl, lambda lr: optimizers.gd(lr=lr), lambda e, lr: lr, 0.1, 2, 3, x0=[1e160, 0]
+        )
+
+
+def test_gd_many_refuses_a_start_whose_loss_overflows():
+    with pytest.raises(ValueError, match=rf"^gd_many: {_OVERFLOW}"):
+        lessons.gd_many(problems.quadratic2d(), np.full((2, 3), 0.1), x0=[1e160, 0])

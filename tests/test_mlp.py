@@ -4,6 +4,8 @@ Gradients are checked against central differences computed here (not with the mo
 gradient_check), and expected values are derived by hand next to the numbers.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -301,3 +303,13 @@ def test_train_seeds_validation(data):
         mlp.train_seeds([a], "adam", 1)
     with pytest.raises(ValueError, match="train_seeds: epochs"):
         mlp.train_seeds([a], optimizers.sgd(), 0)
+
+
+def test_train_refuses_a_start_whose_loss_overflows_without_a_warning():
+    # weights of 1e160 make the L2 term overflow: the start is refused naming x0, where the
+    # run used to go on and stop with "loss inf exceeds max_loss inf"
+    net = mlp.mlp_problem(hidden=(8,), activation="tanh", l2=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^train: the loss at x0 must be finite, got inf"):
+            mlp.train(net, optimizers.adam(), 1, x0=np.full(net.dim, 1e160))
