@@ -16,11 +16,29 @@ the update. The sweep stops after update ``k`` when :math:`\bar\ell_k` exceeds t
 smoothed loss so far by more than ``(stop_factor - 1)`` times its size, i.e. exceeds
 ``stop_factor`` times the best for a positive loss, or is not finite. The rule assumes a
 loss whose scale is meaningful (near 0 at the optimum); ``slide``'s threshold is in loss
-units too. fast.ai's sweep uses the exponent :math:`k/n`, so its last rate falls short of
-``end_lr``; here the last rate is ``end_lr``.
+units too.
 
-Suggestion rules (each a function of the recorded rates and smoothed losses, with the first
-10% and the last 5 points dropped as fast.ai does):
+Deliberate differences from fast.ai 2.8, each tested against its recorded output:
+
+* the sweep's exponent: fast.ai uses :math:`k/n`, so its last rate falls short of
+  ``end_lr``; here the last rate is ``end_lr``;
+* a NaN loss stops the sweep here; fast.ai does not stop on NaN (its comparisons with NaN
+  are false) and runs the remaining updates. The suggestions are the same, because fast.ai
+  cuts its record at the first NaN;
+* a negative loss: fast.ai's test :math:`\bar\ell_k > 4\,\bar\ell_{best}` is true at once
+  for a negative best, so it stops after one update and its rules then raise
+  ``IndexError``; learnlr's form of the test is the same for a positive loss and
+  meaningful for a negative one;
+* where a rule cannot be read (too few points), fast.ai raises and learnlr leaves the rule
+  out of ``suggestions``.
+
+Suggestion rules (each a function of the recorded rates and smoothed losses). Each reads
+the points fast.ai's ``lr_find`` hands to its rules: the record without its first
+``num_it // 10`` and last 5 points, cut at the first NaN. Where fast.ai's rule raises an
+error (too few points kept: a sweep that stopped early, or ``slide`` with fewer than 16
+points), learnlr's rule raises :class:`TooFewPoints` and :func:`lr_find` leaves that rule
+out of its suggestions. ``tests/test_finder_fastai.py`` compares every case with fastai's
+own output (``tests/reference/fastai_finder.json``).
 
 * ``minimum``: the rate at the lowest smoothed loss, divided by 10;
 * ``steep``: the rate where the smoothed loss falls fastest per unit of :math:`\log\eta`;
@@ -47,6 +65,7 @@ __all__ = [
     "lr_find",
     "sweep_rates",
     "FinderResult",
+    "TooFewPoints",
     "SUGGESTIONS",
     "minimum",
     "steep",
@@ -72,36 +91,71 @@ class FinderResult(NamedTuple):
         return finder_curve(self, ax=ax, rules=rules)
 
 
+class TooFewPoints(ValueError):
+    """A suggestion rule was given fewer kept points than it needs (fast.ai raises here)."""
+
+
 def trim(lrs, losses, num_it):
-    """The sweep without its first ``num_it // 10`` and last 5 points, if 3 or more remain."""
-    skip_start = num_it // 10
-    if len(lrs) - skip_start - 5 >= 3:
-        return lrs[skip_start:-5], losses[skip_start:-5]
-    return lrs, losses
+    """The points fast.ai's ``lr_find`` hands to its rules, from a learnlr record.
+
+    fast.ai drops the first ``num_it // 10`` and the last 5 recorded points, whatever the
+    record's length (a short record can leave nothing), and then cuts at the first NaN. It
+    does not stop on a NaN loss but runs all ``num_it`` updates, so its record of a sweep
+    that turned NaN at update ``j`` is ``num_it`` long and the points kept end at
+    ``min(j, num_it - 5)``. learnlr stops at the NaN (its record ends there), so the end is
+    computed from ``num_it``. An infinite loss stops both; the last 5 points, the ``inf``
+    among them, are dropped.
+    """
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    start = num_it // 10
+    nan = np.flatnonzero(np.isnan(losses))
+    end = min(int(nan[0]), num_it - 5) if nan.size else len(losses) - 5
+    return lrs[start : max(start, end)], losses[start : max(start, end)]
+
+
+def _need(rule, losses, count):
+    if len(losses) < count:
+        raise TooFewPoints(
+            f"{rule}: needs at least {count} points after dropping the first num_it // 10 and "
+            f"the last 5, got {len(losses)}"
+        )
 
 
 def minimum(lrs, losses, num_it):
-    """The rate of the lowest loss, divided by 10."""
+    """The rate of the lowest loss, divided by 10.
+
+    Raises :class:`TooFewPoints` when no point is kept (fast.ai raises ``IndexError``).
+    """
     lrs, losses = trim(lrs, losses, num_it)
+    _need("minimum", losses, 1)
     return float(lrs[np.argmin(losses)] / 10)
 
 
 def steep(lrs, losses, num_it):
-    """The rate at which the loss falls fastest with respect to log(lr)."""
+    """The rate at which the loss falls fastest with respect to log(lr).
+
+    Raises :class:`TooFewPoints` with fewer than 2 kept points (fast.ai raises
+    ``IndexError`` or ``RuntimeError``).
+    """
     lrs, losses = trim(lrs, losses, num_it)
+    _need("steep", losses, 2)
     slopes = np.diff(losses) / np.diff(np.log(lrs))
     return float(lrs[np.argmin(slopes)])
 
 
 def valley(lrs, losses, num_it):
-    """fast.ai's valley rule: about half-way down the longest decreasing stretch of the curve.
+    """fast.ai's valley rule: about half-way along the longest decreasing stretch of the curve.
 
-    The stretch is the longest decreasing subsequence of the (trimmed) losses, from index
-    ``start`` to ``end``; with ``third = (end - start) / 3`` the rule picks index
-    ``start + int(third) + int(third / 2)``, about half-way along it, as fast.ai's
-    ``valley`` does.
+    The stretch is the longest strictly decreasing subsequence of the (trimmed) losses,
+    ending at index ``end`` with length ``m``; ``start = end - m`` (one before its first
+    point, fast.ai's arithmetic). With ``third = (end - start) / 3`` the rule picks index
+    ``start + int(third) + int(third / 2)``: a third plus a sixth of the way, i.e. about
+    half-way along it, exactly as fast.ai's ``valley`` does.
+
+    Raises :class:`TooFewPoints` when no point is kept (fast.ai raises ``IndexError``).
     """
     lrs, losses = trim(lrs, losses, num_it)
+    _need("valley", losses, 1)
     n = len(losses)
     lds = np.ones(n, dtype=int)  # length of the longest decreasing subsequence ending at i
     for i in range(1, n):
@@ -116,10 +170,16 @@ def valley(lrs, losses, num_it):
 
 
 def slide(lrs, losses, num_it, lr_diff=15, thresh=0.005, adjust_value=1.0):
-    """fast.ai's slide rule: move left from the end until the slope stops changing."""
+    """fast.ai's slide rule: move left from the end until the slope stops changing.
+
+    Needs ``lr_diff + 1`` kept points (16 by default), as fast.ai's does: with fewer, fast.ai
+    raises ``IndexError`` (``ValueError`` with a single point) and this raises
+    :class:`TooFewPoints`. A sweep of ``num_it`` updates that runs to the end keeps
+    ``num_it - num_it // 10 - 5`` points, so slide needs ``num_it >= 24``.
+    """
     lrs, losses = trim(lrs, losses, num_it)
+    _need("slide", losses, max(lr_diff + 1, 2))
     grad = np.gradient(losses)
-    lr_diff = min(lr_diff, len(losses) - 1)
     r_idx = -1
     l_idx = r_idx - lr_diff
     local_min_lr = lrs[l_idx]
@@ -248,9 +308,10 @@ def lr_find(
             best = min(best, smooth)
             x, state, _ = optimizer.step(x, problem.batch_grad(x, k), state)
     lrs, losses, smoothed = lrs[:n], losses[:n], smoothed[:n]
-    finite = np.isfinite(smoothed)
     suggestions = {}
-    if finite.sum() >= 3:
-        for rule, fn in SUGGESTIONS.items():
-            suggestions[rule] = fn(lrs[finite], smoothed[finite], num_it)
+    for rule, fn in SUGGESTIONS.items():
+        try:
+            suggestions[rule] = fn(lrs, smoothed, num_it)
+        except TooFewPoints:  # fast.ai raises an error here; learnlr leaves the rule out
+            continue
     return FinderResult(lrs, losses, smoothed, suggestions, stopped, num_it)

@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 
 from learnlr import optimizers, problems
-from learnlr.finder import SUGGESTIONS, FinderResult, lr_find, minimum, slide, steep, valley
+from learnlr.finder import (
+    SUGGESTIONS,
+    FinderResult,
+    TooFewPoints,
+    lr_find,
+    minimum,
+    slide,
+    steep,
+    sweep_rates,
+    valley,
+)
 from learnlr.problems import Problem
 
 SKIP_END = 5  # the rules drop the last 5 points, and the first num_it // 10
@@ -212,12 +222,32 @@ def test_rules_that_ignore_the_loss_scale_and_the_one_that_does_not():
     assert slide(LRS, 0.01 * curve, NUM_IT) > 1e4 * slide(LRS, curve, NUM_IT)
 
 
-def test_rules_work_on_short_curves_without_trimming():
-    lrs, losses = np.array([1e-3, 1e-2, 1e-1, 1.0]), np.array([3.0, 2.5, 1.0, 5.0])
-    assert minimum(lrs, losses, 10) == pytest.approx(1e-2)
-    assert steep(lrs, losses, 10) == 1e-2
-    assert valley(lrs, losses, 10) in lrs
-    assert slide(lrs, losses, 10) in lrs
+def test_short_curves_are_trimmed_too_and_a_rule_without_enough_points_says_so():
+    # as in fast.ai, a short record is trimmed all the same: 9 points, num_it = 10 keep
+    # points 1 to 3; minimum, steep and valley read them, slide needs 16
+    lrs = 10.0 ** np.arange(-8.0, 1.0)
+    losses = np.array([9.0, 3.0, 2.5, 1.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    assert minimum(lrs, losses, 10) == pytest.approx(lrs[3] / 10)
+    assert steep(lrs, losses, 10) == lrs[2]
+    assert valley(lrs, losses, 10) in lrs[1:4]
+    with pytest.raises(TooFewPoints, match=r"slide: needs at least 16 points .* got 3"):
+        slide(lrs, losses, 10)
+    with pytest.raises(TooFewPoints, match=r"steep: needs at least 2 points .* got 1"):
+        steep(lrs[:7], losses[:7], 10)
+    with pytest.raises(TooFewPoints, match=r"minimum: needs at least 1 points .* got 0"):
+        minimum(lrs[:5], losses[:5], 10)
+
+
+def test_a_nan_cuts_the_record_and_the_last_five_before_it_are_kept():
+    # fast.ai runs on past a NaN and cuts its num_it-long record there, so the points just
+    # before the NaN are read; learnlr's record ends at the NaN, with the same result
+    lrs = sweep_rates(1e-7, 10.0, 100)
+    losses = np.linspace(10.0, 1.0, 100)
+    losses[60] = np.nan
+    assert minimum(lrs[:61], losses[:61], 100) == pytest.approx(lrs[59] / 10)
+    # an inf is the end of the record: the last 5 (inf among them) are dropped
+    losses[60] = np.inf
+    assert minimum(lrs[:61], losses[:61], 100) == pytest.approx(lrs[55] / 10)
 
 
 # ---------------------------------------------------------------------------------------
