@@ -215,7 +215,7 @@ WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # build and twine come with the pinned environment ([release] is part of [dev]).
 release: $(STAMP)
 	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --installer uv --outdir dist .
 	$(BIN)/python -m twine check --strict dist/*
 	$(BIN)/python scripts/release.py check-dist dist
 	$(BIN)/python scripts/release.py smoke dist/*.whl
