@@ -163,22 +163,38 @@ def kernel_of(base: str, stem: str, runtime: Path) -> Kernel:
     return Kernel(runtime, kid)
 
 
+def shut_down(base: str, stem: str) -> None:
+    """End the server's sessions (and kernels) of the notebook ``stem``."""
+    with urllib.request.urlopen(f"{base}api/sessions?token={TOKEN}", timeout=10) as r:
+        sessions = json.load(r)
+    for x in sessions:
+        if (x.get("path") or "").endswith(f"{stem}.ipynb"):
+            req = urllib.request.Request(
+                f"{base}api/sessions/{x['id']}?token={TOKEN}", method="DELETE"
+            )
+            urllib.request.urlopen(req, timeout=30).close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
+def start_lab(root: Path, port: int, runtime: Path, log) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
     # Every cell in the DOM (no windowing), so the demo's cell can be found by its text;
     # the widget's view may appear after the notebook is idle, so find_demo waits for it.
     settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    # Workspaces too are kept apart: the user's saved workspace (shared by every JupyterLab
+    # on the machine) reopens every notebook it last had open, each with its widgets, and a
+    # page then takes minutes to load or never shows the chapter asked for.
     env = {
         **os.environ,
         "JUPYTERLAB_SETTINGS_DIR": str(root.parent / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / "lab-workspaces"),
         "JUPYTER_RUNTIME_DIR": str(runtime),  # the kernels' connection files, for Kernel
     }
     proc = subprocess.Popen(
@@ -194,7 +210,7 @@ def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         cwd=root,
         env=env,
     )
@@ -317,7 +333,12 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
     out = {"chapter": stem, "demo": f"{var}.widget()", "keyboard_ms": [], "drags": []}
     kernel = None
     try:
-        page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=300_000)
+        # a workspace of its own, empty (reset): only this chapter's notebook is opened
+        page.goto(
+            f"{base}lab/workspaces/bench-{stem[:2]}/tree/notebooks/{stem}.ipynb"
+            f"?reset&token={TOKEN}",
+            timeout=300_000,
+        )
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=300_000)
         page.wait_for_function(
             """() => { const s = document.querySelector(".jp-Notebook-ExecutionIndicator");
@@ -362,6 +383,7 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
         if kernel is not None:
             kernel.close()
         page.close()
+        shut_down(base, stem)  # its kernel would hold memory and wake for the next chapters
     return out
 
 
@@ -466,9 +488,10 @@ def main(argv=None) -> int:
     static = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(static)
     wanted = [c for c in args.chapters.split(",") if c]
+    # a chapter with several demos lists them as pairs; its main demo comes first
     demos = {
-        stem: var
-        for stem, (var, _grid) in sorted(static.DEMOS.items())
+        stem: (entry if isinstance(entry, tuple) else entry[0])[0]
+        for stem, entry in sorted(static.DEMOS.items())
         if not wanted or stem[:2] in wanted
     }
     results = []
@@ -477,7 +500,8 @@ def main(argv=None) -> int:
         shutil.copytree(ROOT / "notebooks", root / "notebooks")
         port = free_port()
         runtime = Path(tmp) / "runtime"
-        lab = start_lab(root, port, runtime)
+        log = open(Path(tmp) / "lab.log", "w")  # noqa: SIM115 (closed in the finally below)
+        lab = start_lab(root, port, runtime, log)
         try:
             with sync_playwright() as pw:
                 context = pw.chromium.launch_persistent_context(
@@ -507,6 +531,10 @@ def main(argv=None) -> int:
                 lab.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 lab.kill()
+            log.close()
+            if any("error" in r for r in results):  # the server's side of what went wrong
+                tail = (Path(tmp) / "lab.log").read_text().splitlines()[-15:]
+                print("  JupyterLab's log ends:\n    " + "\n    ".join(tail))
     print(f"learnlr browser benchmark: JupyterLab + Chromium, {os.cpu_count()} cores")
     ok = summarise(results)
     out = ROOT / "benchmarks" / "results"
