@@ -67,18 +67,18 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "learnlr-bench"
 
-FIND_JS = """(sel) => {
-  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
-    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
-  if (!cell) return "no cell containing " + sel;
+# The demo's cell is found by its place in the notebook (every cell is in the page, see
+# start_lab): its text may not be, since the editor draws only the lines in view.
+FIND_JS = """(index) => {
+  const cell = document.querySelectorAll(".jp-Notebook .jp-Cell")[index];
+  if (!cell) return "no cell number " + index + " in the page";
   cell.scrollIntoView();
   const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
   return img && img.complete && img.naturalWidth > 0 ? "" : "no image in the demo's output";
 }"""
 
-INSTALL_JS = """(sel) => {
-  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
-    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
+INSTALL_JS = """(index) => {
+  const cell = document.querySelectorAll(".jp-Notebook .jp-Cell")[index];
   const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
   cell.scrollIntoView();
   cell.setAttribute("data-bench", "demo");
@@ -255,12 +255,36 @@ def run_all(page) -> float:
     return time.perf_counter() - t0
 
 
-def find_demo(page, sel: str, timeout_s=120):
-    """Wait until the cell containing ``sel`` shows its demo's image."""
+def main_demos(table: dict) -> dict:
+    """Chapter -> its main demo's variable, from ``scripts/add_static_demos.py``'s DEMOS.
+
+    A chapter with several demos lists them as pairs; its main demo comes first.
+    """
+    return {
+        stem: (entry if isinstance(entry, tuple) else entry[0])[0]
+        for stem, entry in sorted(table.items())
+    }
+
+
+def demo_cell(stem: str, var: str) -> int:
+    """The index of the cell of ``notebooks/{stem}.ipynb`` that ends with ``var.widget()``."""
+    cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    found = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and "".join(c["source"]).rstrip().endswith(f"{var}.widget()")
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"{stem}: {len(found)} cells end with {var}.widget(), not one")
+    return found[0]
+
+
+def find_demo(page, index: int, timeout_s=120):
+    """Wait until cell number ``index`` shows its demo's image."""
     deadline = time.perf_counter() + timeout_s
     problem = ""
     while time.perf_counter() < deadline:
-        problem = page.evaluate(FIND_JS, sel)
+        problem = page.evaluate(FIND_JS, index)
         if not problem:
             return
         page.wait_for_timeout(500)
@@ -346,8 +370,9 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
             timeout=300_000,
         )
         out["run_all_s"] = round(run_all(page), 1)
-        find_demo(page, f"{var}.widget()")
-        page.evaluate(INSTALL_JS, f"{var}.widget()")
+        index = demo_cell(stem, var)
+        find_demo(page, index)
+        page.evaluate(INSTALL_JS, index)
         kernel = kernel_of(base, stem, runtime)
         origin = page.evaluate("() => performance.timeOrigin")
         demo = page.locator('[data-bench="demo"] .jp-OutputArea')
@@ -428,7 +453,7 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
     readouts = page.evaluate(READOUTS_JS)
     numbers = [v for v in state["controls"].values() if not isinstance(v, str)]
     readouts_agree = len(readouts) == len(numbers) and all(
-        np.isclose(float(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
+        np.isclose(_number(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
     )
     checks = {
         "page_shows_kernel_image": shown == state["sha"],
@@ -436,6 +461,11 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
         "controls_match_readouts": readouts_agree,
     }
     return {"moves": moves, "frames": frames, "final_frame_correct": all(checks.values()), **checks}
+
+
+def _number(readout: str) -> float:
+    """A slider's readout as a number (ipywidgets 8 writes minus as U+2212)."""
+    return float(readout.strip().replace("\u2212", "-"))
 
 
 def summarise(results: list[dict]) -> bool:
@@ -488,10 +518,9 @@ def main(argv=None) -> int:
     static = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(static)
     wanted = [c for c in args.chapters.split(",") if c]
-    # a chapter with several demos lists them as pairs; its main demo comes first
     demos = {
-        stem: (entry if isinstance(entry, tuple) else entry[0])[0]
-        for stem, entry in sorted(static.DEMOS.items())
+        stem: var
+        for stem, var in main_demos(static.DEMOS).items()
         if not wanted or stem[:2] in wanted
     }
     results = []
