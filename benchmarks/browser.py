@@ -7,9 +7,11 @@ all cells from the Run menu and then works the chapter's main demo (the ``VAR.wi
 cell named in ``scripts/add_static_demos.py``) as a reader would:
 
 * **keyboard**: each slider's handle is focused and the arrow keys pressed, one press at a
-  time; each dropdown is stepped with the arrow keys;
+  time; each dropdown is stepped with the arrow keys (where the browser's closed
+  dropdown ignores them, each option is chosen in turn, as a click would);
 * **mouse drag**: each slider's handle is dragged across its track in small moves, 16 ms
-  apart (a 60 Hz pointer), faster than frames can come back.
+  apart (a 60 Hz pointer), faster than frames can come back; each dropdown's options are
+  gone through 16 ms apart.
 
 For every key press the time from the ``keydown`` event to the new figure being painted is
 measured in the page: the figure is an ``<img>`` whose ``src`` the widget replaces; the
@@ -106,6 +108,10 @@ IMAGE_SHA_JS = """async () => {
 READOUTS_JS = """() => Array.from(
   document.querySelectorAll('[data-bench="demo"] .jp-OutputArea .widget-readout'),
   (r) => r.value !== undefined && r.tagName === "INPUT" ? r.value : r.textContent)"""
+
+CHOICES_JS = """() => Array.from(
+  document.querySelectorAll('[data-bench="demo"] .jp-OutputArea select'),
+  (s) => s.options[s.selectedIndex] ? s.options[s.selectedIndex].textContent : null)"""
 
 # What the kernel holds (asked over a second client of the notebook's kernel, silently):
 # the PNG in the demo's Image widget, the values it was drawn for, the controls' values,
@@ -393,8 +399,18 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
             keys(["ArrowRight"] * presses + ["ArrowLeft"] * presses)
             out["drags"].append(drag(page, handle, kernel, var))
         for i in range(selects.count()):
-            selects.nth(i).focus()
-            keys(["ArrowDown", "ArrowUp"])
+            select = selects.nth(i)
+            options = select.locator("option").all_inner_texts()
+            select.focus()
+            n = len(out["keyboard_ms"])
+            keys(["ArrowDown", "ArrowUp"] * max(1, min(presses, len(options) - 1) // 2))
+            if len(out["keyboard_ms"]) == n:  # the browser's arrow keys did not change it
+                for option in options[1:] + options[:1]:
+                    t = choose(page, select, option)
+                    if t is not None:
+                        timed.append(t)
+                        out["choice_ms"] = [*out.get("choice_ms", []), t[1] - t[0]]
+            out["drags"].append(flip(page, select, options, kernel, var))
         state = kernel.eval(KERNEL_STATE.format(var=var))
         out["legs_ms"] = breakdown(timed, origin, state["times"])
     except Exception as err:
@@ -440,6 +456,29 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
         moves += 1
         page.wait_for_timeout(16)
     page.mouse.up()
+    return final_frame(page, kernel, var, n_before, moves)
+
+
+def choose(page, select, option) -> tuple[float, float] | None:
+    """Choose ``option`` in a dropdown; (input, painted) on the page's clock, or None."""
+    t = page.evaluate("() => performance.now()")
+    select.select_option(label=option)
+    frame = frame_after(page, t)
+    return None if frame is None else (t, frame["painted"])
+
+
+def flip(page, select, options, kernel: Kernel, var: str) -> dict:
+    """Go through a dropdown's options faster than frames come back; the final frame?"""
+    settle(page)
+    n_before = page.evaluate("() => window.__bench.frames.length")
+    for option in options[1:] + options[:1] + options[1:2]:
+        select.select_option(label=option)
+        page.wait_for_timeout(16)
+    return final_frame(page, kernel, var, n_before, len(options) + 1)
+
+
+def final_frame(page, kernel: Kernel, var: str, n_before: int, moves: int) -> dict:
+    """Once no frame has come for a while: is the figure shown the controls' final one?"""
     settle(page)
     state = kernel.eval(KERNEL_STATE.format(var=var))  # waits until the kernel is idle
     # a frame may still be on its way to the page on a loaded machine: wait up to 10 s for
@@ -455,10 +494,11 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
     readouts_agree = len(readouts) == len(numbers) and all(
         np.isclose(_number(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
     )
+    choices = [v for v in state["controls"].values() if isinstance(v, str)]
     checks = {
         "page_shows_kernel_image": shown == state["sha"],
         "image_is_for_controls": state["idle"] and state["shown"] == state["controls"],
-        "controls_match_readouts": readouts_agree,
+        "controls_match_readouts": readouts_agree and page.evaluate(CHOICES_JS) == choices,
     }
     return {"moves": moves, "frames": frames, "final_frame_correct": all(checks.values()), **checks}
 
@@ -475,7 +515,7 @@ def summarise(results: list[dict]) -> bool:
     )
     ok_all = True
     for r in results:
-        ms = np.array(r["keyboard_ms"])
+        ms = np.array(r["keyboard_ms"] + r.get("choice_ms", []))
         med = float(np.median(ms)) if ms.size else float("nan")
         p95 = float(np.percentile(ms, 95)) if ms.size else float("nan")
         drags = r["drags"]
@@ -545,7 +585,7 @@ def main(argv=None) -> int:
                     print(f"  {stem} ...", flush=True)
                     results.append(bench_chapter(context, base, stem, var, args.presses, runtime))
                     r = results[-1]  # a line per chapter as it finishes (a run takes long)
-                    ms = r["keyboard_ms"] or [float("nan")]
+                    ms = r["keyboard_ms"] + r.get("choice_ms", []) or [float("nan")]
                     print(
                         f"    median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
                         f"final frame {[d['final_frame_correct'] for d in r['drags']]}, "
