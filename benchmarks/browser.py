@@ -322,14 +322,17 @@ def settle(page, quiet_ms=1500, timeout_ms=15000):
 
 
 def press(page, key) -> tuple[float, float] | None:
-    """Press ``key``; (keydown, painted) on the page's clock in ms, or None: no new frame."""
+    """Press ``key``; (keydown, painted) on the page's clock in ms, or None: no new frame.
+
+    Only a frame whose image changed after the keydown counts (a late frame of the press
+    before is not this one's).
+    """
     t = page.evaluate("() => performance.now()")
     page.keyboard.press(key)
-    frame = frame_after(page, t)
-    if frame is None:
-        return None
     keydowns = [e[1] for e in page.evaluate("() => window.__bench.inputs") if e[0] == "keydown"]
-    return max([k for k in keydowns if k >= t] or [t]), frame["painted"]
+    down = max([k for k in keydowns if k >= t] or [t])
+    frame = frame_after(page, down)
+    return None if frame is None else (down, frame["painted"])
 
 
 def breakdown(presses: list, origin_ms: float, frame_times: list) -> dict:
@@ -495,12 +498,21 @@ def final_frame(page, kernel: Kernel, var: str, n_before: int, moves: int) -> di
         np.isclose(_number(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
     )
     choices = [v for v in state["controls"].values() if isinstance(v, str)]
+    # ipywidgets 8 shows an option's spaces as no-break spaces
+    page_choices = [c.replace("\xa0", " ") for c in page.evaluate(CHOICES_JS) if c is not None]
     checks = {
         "page_shows_kernel_image": shown == state["sha"],
         "image_is_for_controls": state["idle"] and state["shown"] == state["controls"],
-        "controls_match_readouts": readouts_agree and page.evaluate(CHOICES_JS) == choices,
+        "controls_match_readouts": readouts_agree and page_choices == choices,
     }
-    return {"moves": moves, "frames": frames, "final_frame_correct": all(checks.values()), **checks}
+    seen = {"page_readouts": readouts + page_choices, "kernel_controls": state["controls"]}
+    return {
+        "moves": moves,
+        "frames": frames,
+        "final_frame_correct": all(checks.values()),
+        **checks,
+        **({} if all(checks.values()) else seen),
+    }
 
 
 def _number(readout: str) -> float:
@@ -586,9 +598,11 @@ def main(argv=None) -> int:
                     results.append(bench_chapter(context, base, stem, var, args.presses, runtime))
                     r = results[-1]  # a line per chapter as it finishes (a run takes long)
                     ms = r["keyboard_ms"] + r.get("choice_ms", []) or [float("nan")]
+                    wrong = [d for d in r["drags"] if "page_readouts" in d]  # what differed
                     print(
                         f"    median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
-                        f"final frame {[d['final_frame_correct'] for d in r['drags']]}, "
+                        f"final frame {[d['final_frame_correct'] for d in r['drags']]} "
+                        f"{[(d['page_readouts'], d['kernel_controls']) for d in wrong]}, "
                         f"{len(r['console_errors'])} console errors, legs {r.get('legs_ms')} "
                         f"{r.get('error', '')}",
                         flush=True,
