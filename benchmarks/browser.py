@@ -7,9 +7,11 @@ all cells from the Run menu and then works the chapter's main demo (the ``VAR.wi
 cell named in ``scripts/add_static_demos.py``) as a reader would:
 
 * **keyboard**: each slider's handle is focused and the arrow keys pressed, one press at a
-  time; each dropdown is stepped with the arrow keys;
+  time; each dropdown is stepped with the arrow keys (where the browser's closed
+  dropdown ignores them, each option is chosen in turn, as a click would);
 * **mouse drag**: each slider's handle is dragged across its track in small moves, 16 ms
-  apart (a 60 Hz pointer), faster than frames can come back.
+  apart (a 60 Hz pointer), faster than frames can come back; each dropdown's options are
+  gone through 16 ms apart.
 
 For every key press the time from the ``keydown`` event to the new figure being painted is
 measured in the page: the figure is an ``<img>`` whose ``src`` the widget replaces; the
@@ -67,18 +69,18 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "learnlr-bench"
 
-FIND_JS = """(sel) => {
-  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
-    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
-  if (!cell) return "no cell containing " + sel;
+# The demo's cell is found by its place in the notebook (every cell is in the page, see
+# start_lab): its text may not be, since the editor draws only the lines in view.
+FIND_JS = """(index) => {
+  const cell = document.querySelectorAll(".jp-Notebook .jp-Cell")[index];
+  if (!cell) return "no cell number " + index + " in the page";
   cell.scrollIntoView();
   const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
   return img && img.complete && img.naturalWidth > 0 ? "" : "no image in the demo's output";
 }"""
 
-INSTALL_JS = """(sel) => {
-  const cell = Array.from(document.querySelectorAll(".jp-Notebook .jp-Cell")).find(
-    (c) => (c.querySelector(".jp-InputArea") || c).textContent.includes(sel));
+INSTALL_JS = """(index) => {
+  const cell = document.querySelectorAll(".jp-Notebook .jp-Cell")[index];
   const img = cell.querySelector(".jp-OutputArea img.widget-image, .jp-OutputArea img");
   cell.scrollIntoView();
   cell.setAttribute("data-bench", "demo");
@@ -106,6 +108,10 @@ IMAGE_SHA_JS = """async () => {
 READOUTS_JS = """() => Array.from(
   document.querySelectorAll('[data-bench="demo"] .jp-OutputArea .widget-readout'),
   (r) => r.value !== undefined && r.tagName === "INPUT" ? r.value : r.textContent)"""
+
+CHOICES_JS = """() => Array.from(
+  document.querySelectorAll('[data-bench="demo"] .jp-OutputArea select'),
+  (s) => s.options[s.selectedIndex] ? s.options[s.selectedIndex].textContent : null)"""
 
 # What the kernel holds (asked over a second client of the notebook's kernel, silently):
 # the PNG in the demo's Image widget, the values it was drawn for, the controls' values,
@@ -163,22 +169,38 @@ def kernel_of(base: str, stem: str, runtime: Path) -> Kernel:
     return Kernel(runtime, kid)
 
 
+def shut_down(base: str, stem: str) -> None:
+    """End the server's sessions (and kernels) of the notebook ``stem``."""
+    with urllib.request.urlopen(f"{base}api/sessions?token={TOKEN}", timeout=10) as r:
+        sessions = json.load(r)
+    for x in sessions:
+        if (x.get("path") or "").endswith(f"{stem}.ipynb"):
+            req = urllib.request.Request(
+                f"{base}api/sessions/{x['id']}?token={TOKEN}", method="DELETE"
+            )
+            urllib.request.urlopen(req, timeout=30).close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
+def start_lab(root: Path, port: int, runtime: Path, log) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
     # Every cell in the DOM (no windowing), so the demo's cell can be found by its text;
     # the widget's view may appear after the notebook is idle, so find_demo waits for it.
     settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    # Workspaces too are kept apart: the user's saved workspace (shared by every JupyterLab
+    # on the machine) reopens every notebook it last had open, each with its widgets, and a
+    # page then takes minutes to load or never shows the chapter asked for.
     env = {
         **os.environ,
         "JUPYTERLAB_SETTINGS_DIR": str(root.parent / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / "lab-workspaces"),
         "JUPYTER_RUNTIME_DIR": str(runtime),  # the kernels' connection files, for Kernel
     }
     proc = subprocess.Popen(
@@ -194,7 +216,7 @@ def start_lab(root: Path, port: int, runtime: Path) -> subprocess.Popen:
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         cwd=root,
         env=env,
     )
@@ -239,12 +261,36 @@ def run_all(page) -> float:
     return time.perf_counter() - t0
 
 
-def find_demo(page, sel: str, timeout_s=120):
-    """Wait until the cell containing ``sel`` shows its demo's image."""
+def main_demos(table: dict) -> dict:
+    """Chapter -> its main demo's variable, from ``scripts/add_static_demos.py``'s DEMOS.
+
+    A chapter with several demos lists them as pairs; its main demo comes first.
+    """
+    return {
+        stem: (entry if isinstance(entry, tuple) else entry[0])[0]
+        for stem, entry in sorted(table.items())
+    }
+
+
+def demo_cell(stem: str, var: str) -> int:
+    """The index of the cell of ``notebooks/{stem}.ipynb`` that ends with ``var.widget()``."""
+    cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    found = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and "".join(c["source"]).rstrip().endswith(f"{var}.widget()")
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"{stem}: {len(found)} cells end with {var}.widget(), not one")
+    return found[0]
+
+
+def find_demo(page, index: int, timeout_s=120):
+    """Wait until cell number ``index`` shows its demo's image."""
     deadline = time.perf_counter() + timeout_s
     problem = ""
     while time.perf_counter() < deadline:
-        problem = page.evaluate(FIND_JS, sel)
+        problem = page.evaluate(FIND_JS, index)
         if not problem:
             return
         page.wait_for_timeout(500)
@@ -276,14 +322,17 @@ def settle(page, quiet_ms=1500, timeout_ms=15000):
 
 
 def press(page, key) -> tuple[float, float] | None:
-    """Press ``key``; (keydown, painted) on the page's clock in ms, or None: no new frame."""
+    """Press ``key``; (keydown, painted) on the page's clock in ms, or None: no new frame.
+
+    Only a frame whose image changed after the keydown counts (a late frame of the press
+    before is not this one's).
+    """
     t = page.evaluate("() => performance.now()")
     page.keyboard.press(key)
-    frame = frame_after(page, t)
-    if frame is None:
-        return None
     keydowns = [e[1] for e in page.evaluate("() => window.__bench.inputs") if e[0] == "keydown"]
-    return max([k for k in keydowns if k >= t] or [t]), frame["painted"]
+    down = max([k for k in keydowns if k >= t] or [t])
+    frame = frame_after(page, down)
+    return None if frame is None else (down, frame["painted"])
 
 
 def breakdown(presses: list, origin_ms: float, frame_times: list) -> dict:
@@ -317,7 +366,12 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
     out = {"chapter": stem, "demo": f"{var}.widget()", "keyboard_ms": [], "drags": []}
     kernel = None
     try:
-        page.goto(f"{base}lab/tree/notebooks/{stem}.ipynb?token={TOKEN}", timeout=300_000)
+        # a workspace of its own, empty (reset): only this chapter's notebook is opened
+        page.goto(
+            f"{base}lab/workspaces/bench-{stem[:2]}/tree/notebooks/{stem}.ipynb"
+            f"?reset&token={TOKEN}",
+            timeout=300_000,
+        )
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=300_000)
         page.wait_for_function(
             """() => { const s = document.querySelector(".jp-Notebook-ExecutionIndicator");
@@ -325,8 +379,9 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
             timeout=300_000,
         )
         out["run_all_s"] = round(run_all(page), 1)
-        find_demo(page, f"{var}.widget()")
-        page.evaluate(INSTALL_JS, f"{var}.widget()")
+        index = demo_cell(stem, var)
+        find_demo(page, index)
+        page.evaluate(INSTALL_JS, index)
         kernel = kernel_of(base, stem, runtime)
         origin = page.evaluate("() => performance.timeOrigin")
         demo = page.locator('[data-bench="demo"] .jp-OutputArea')
@@ -347,8 +402,18 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
             keys(["ArrowRight"] * presses + ["ArrowLeft"] * presses)
             out["drags"].append(drag(page, handle, kernel, var))
         for i in range(selects.count()):
-            selects.nth(i).focus()
-            keys(["ArrowDown", "ArrowUp"])
+            select = selects.nth(i)
+            options = select.locator("option").all_inner_texts()
+            select.focus()
+            n = len(out["keyboard_ms"])
+            keys(["ArrowDown", "ArrowUp"] * max(1, min(presses, len(options) - 1) // 2))
+            if len(out["keyboard_ms"]) == n:  # the browser's arrow keys did not change it
+                for option in options[1:] + options[:1]:
+                    t = choose(page, select, option)
+                    if t is not None:
+                        timed.append(t)
+                        out["choice_ms"] = [*out.get("choice_ms", []), t[1] - t[0]]
+            out["drags"].append(flip(page, select, options, kernel, var))
         state = kernel.eval(KERNEL_STATE.format(var=var))
         out["legs_ms"] = breakdown(timed, origin, state["times"])
     except Exception as err:
@@ -362,6 +427,7 @@ def bench_chapter(context, base: str, stem: str, var: str, presses: int, runtime
         if kernel is not None:
             kernel.close()
         page.close()
+        shut_down(base, stem)  # its kernel would hold memory and wake for the next chapters
     return out
 
 
@@ -393,6 +459,29 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
         moves += 1
         page.wait_for_timeout(16)
     page.mouse.up()
+    return final_frame(page, kernel, var, n_before, moves)
+
+
+def choose(page, select, option) -> tuple[float, float] | None:
+    """Choose ``option`` in a dropdown; (input, painted) on the page's clock, or None."""
+    t = page.evaluate("() => performance.now()")
+    select.select_option(label=option)
+    frame = frame_after(page, t)
+    return None if frame is None else (t, frame["painted"])
+
+
+def flip(page, select, options, kernel: Kernel, var: str) -> dict:
+    """Go through a dropdown's options faster than frames come back; the final frame?"""
+    settle(page)
+    n_before = page.evaluate("() => window.__bench.frames.length")
+    for option in options[1:] + options[:1] + options[1:2]:
+        select.select_option(label=option)
+        page.wait_for_timeout(16)
+    return final_frame(page, kernel, var, n_before, len(options) + 1)
+
+
+def final_frame(page, kernel: Kernel, var: str, n_before: int, moves: int) -> dict:
+    """Once no frame has come for a while: is the figure shown the controls' final one?"""
     settle(page)
     state = kernel.eval(KERNEL_STATE.format(var=var))  # waits until the kernel is idle
     # a frame may still be on its way to the page on a loaded machine: wait up to 10 s for
@@ -406,14 +495,29 @@ def drag(page, handle, kernel: Kernel, var: str) -> dict:
     readouts = page.evaluate(READOUTS_JS)
     numbers = [v for v in state["controls"].values() if not isinstance(v, str)]
     readouts_agree = len(readouts) == len(numbers) and all(
-        np.isclose(float(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
+        np.isclose(_number(r), float(v), rtol=1e-2) for r, v in zip(readouts, numbers, strict=True)
     )
+    choices = [v for v in state["controls"].values() if isinstance(v, str)]
+    # ipywidgets 8 shows an option's spaces as no-break spaces
+    page_choices = [c.replace("\xa0", " ") for c in page.evaluate(CHOICES_JS) if c is not None]
     checks = {
         "page_shows_kernel_image": shown == state["sha"],
         "image_is_for_controls": state["idle"] and state["shown"] == state["controls"],
-        "controls_match_readouts": readouts_agree,
+        "controls_match_readouts": readouts_agree and page_choices == choices,
     }
-    return {"moves": moves, "frames": frames, "final_frame_correct": all(checks.values()), **checks}
+    seen = {"page_readouts": readouts + page_choices, "kernel_controls": state["controls"]}
+    return {
+        "moves": moves,
+        "frames": frames,
+        "final_frame_correct": all(checks.values()),
+        **checks,
+        **({} if all(checks.values()) else seen),
+    }
+
+
+def _number(readout: str) -> float:
+    """A slider's readout as a number (ipywidgets 8 writes minus as U+2212)."""
+    return float(readout.strip().replace("\u2212", "-"))
 
 
 def summarise(results: list[dict]) -> bool:
@@ -423,7 +527,7 @@ def summarise(results: list[dict]) -> bool:
     )
     ok_all = True
     for r in results:
-        ms = np.array(r["keyboard_ms"])
+        ms = np.array(r["keyboard_ms"] + r.get("choice_ms", []))
         med = float(np.median(ms)) if ms.size else float("nan")
         p95 = float(np.percentile(ms, 95)) if ms.size else float("nan")
         drags = r["drags"]
@@ -468,7 +572,7 @@ def main(argv=None) -> int:
     wanted = [c for c in args.chapters.split(",") if c]
     demos = {
         stem: var
-        for stem, (var, _grid) in sorted(static.DEMOS.items())
+        for stem, var in main_demos(static.DEMOS).items()
         if not wanted or stem[:2] in wanted
     }
     results = []
@@ -477,7 +581,8 @@ def main(argv=None) -> int:
         shutil.copytree(ROOT / "notebooks", root / "notebooks")
         port = free_port()
         runtime = Path(tmp) / "runtime"
-        lab = start_lab(root, port, runtime)
+        log = open(Path(tmp) / "lab.log", "w")  # noqa: SIM115 (closed in the finally below)
+        lab = start_lab(root, port, runtime, log)
         try:
             with sync_playwright() as pw:
                 context = pw.chromium.launch_persistent_context(
@@ -492,10 +597,12 @@ def main(argv=None) -> int:
                     print(f"  {stem} ...", flush=True)
                     results.append(bench_chapter(context, base, stem, var, args.presses, runtime))
                     r = results[-1]  # a line per chapter as it finishes (a run takes long)
-                    ms = r["keyboard_ms"] or [float("nan")]
+                    ms = r["keyboard_ms"] + r.get("choice_ms", []) or [float("nan")]
+                    wrong = [d for d in r["drags"] if "page_readouts" in d]  # what differed
                     print(
                         f"    median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
-                        f"final frame {[d['final_frame_correct'] for d in r['drags']]}, "
+                        f"final frame {[d['final_frame_correct'] for d in r['drags']]} "
+                        f"{[(d['page_readouts'], d['kernel_controls']) for d in wrong]}, "
                         f"{len(r['console_errors'])} console errors, legs {r.get('legs_ms')} "
                         f"{r.get('error', '')}",
                         flush=True,
@@ -507,6 +614,10 @@ def main(argv=None) -> int:
                 lab.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 lab.kill()
+            log.close()
+            if any("error" in r for r in results):  # the server's side of what went wrong
+                tail = (Path(tmp) / "lab.log").read_text().splitlines()[-15:]
+                print("  JupyterLab's log ends:\n    " + "\n    ".join(tail))
     print(f"learnlr browser benchmark: JupyterLab + Chromium, {os.cpu_count()} cores")
     ok = summarise(results)
     out = ROOT / "benchmarks" / "results"

@@ -199,6 +199,7 @@ class Demo:
             fig.set_dpi(dpi)
             self._background = None
         canvas = fig.canvas
+        _cache_glyphs(canvas.get_renderer())  # the renderer every draw below uses
         if not animated:
             canvas.draw()
         else:
@@ -543,6 +544,94 @@ class _Latest:
             err, self.error = self.error, None
             raise err
         return finished
+
+
+class _Recent:
+    """``fn`` with its last ``size`` results kept, by argument values.
+
+    A reader drags a slider back over values just shown, or presses an arrow key and then
+    the opposite one: the runs behind those frames are taken from here instead of being
+    computed again. ``fn``'s results must not be changed by whoever uses them.
+    """
+
+    def __init__(self, fn: Callable, size: int = 256):
+        self._fn, self._size = fn, size
+        self._kept: collections.OrderedDict = collections.OrderedDict()
+
+    def __call__(self, *args):
+        if args in self._kept:
+            self._kept.move_to_end(args)
+            return self._kept[args]
+        result = self._kept[args] = self._fn(*args)
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return result
+
+
+#: Rendered glyphs, shared by every demo: (font file, size, dpi, glyph, hinting, mode, the
+#: position's sub-pixel part) -> (coverage bitmap, its offset from the whole-pixel position).
+_GLYPHS: dict = {}
+
+
+def _cache_glyphs(renderer) -> None:
+    """Let ``renderer`` (a matplotlib ``RendererAgg``) reuse glyphs it has rendered before.
+
+    A demo's titles and notes change on every frame, and matplotlib (3.11) asks FreeType
+    to render each of their glyphs again each time: the texts cost more than the lines.
+    A glyph's bitmap depends only on the font, size, glyph, hinting and the sub-pixel part
+    of its position (a whole-pixel move shifts the bitmap), so each is rendered once and
+    later drawn from the cache with Agg's own call: the pixels are the ones matplotlib
+    draws (tests/test_widgets.py compares them). Rotated or slanted text, and matplotlib
+    versions without these internals, are drawn as usual.
+    """
+    from matplotlib import ft2font
+
+    draw = getattr(type(renderer), "_draw_text_glyphs_and_boxes", None)
+    if (
+        draw is None
+        or getattr(renderer, "_learnlr_glyphs", False)
+        or not hasattr(ft2font.FT2Font, "_render_glyph")
+        or not hasattr(ft2font.FT2Font, "_set_transform")
+        or not hasattr(ft2font, "RenderMode")
+    ):
+        return
+    from matplotlib.backends.backend_agg import get_hinting_flag
+
+    identity = np.array([[0x10000, 0], [0, 0x10000]])
+
+    def cached(gc, x, y, angle, glyphs, boxes):
+        glyphs = list(glyphs)
+        if angle != 0 or any(g[3] != 0 or g[4] != 1 for g in glyphs):
+            return draw(renderer, gc, x, y, angle, glyphs, boxes)
+        flags = get_hinting_flag()
+        aa = gc.get_antialiased()
+        mode = ft2font.RenderMode.NORMAL if aa else ft2font.RenderMode.MONO
+        height = int(renderer.height)
+        for font, size, index, _slant, _extend, dx, dy in glyphs:
+            # the position in FreeType's 26.6 fixed point, y upwards, as matplotlib sets it
+            px, py = round(0x40 * (x + dx)), round(0x40 * (renderer.height - y + dy))
+            key = (font.fname, size, renderer.dpi, index, flags, aa, px & 63, py & 63)
+            hit = _GLYPHS.get(key)
+            if hit is None:
+                font.set_size(size, renderer.dpi)
+                font._set_transform(identity, [px & 63, py & 63])
+                bitmap = font._render_glyph(index, flags, mode)
+                buffer = np.array(bitmap.buffer, dtype=np.uint8)
+                if not aa:
+                    buffer *= 0xFF
+                if len(_GLYPHS) > 20_000:
+                    _GLYPHS.clear()
+                hit = _GLYPHS[key] = (buffer, bitmap.left, bitmap.top)
+            buffer, left, top = hit
+            top += py >> 6
+            renderer._renderer.draw_text_image(
+                buffer, left + (px >> 6), height - top + buffer.shape[0], 0, gc
+            )
+        if boxes:
+            draw(renderer, gc, x, y, angle, [], boxes)
+
+    renderer._draw_text_glyphs_and_boxes = cached
+    renderer._learnlr_glyphs = True
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -918,8 +1007,10 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
             "animated": [path, curve, t0, t1],
         }
 
+    runs = _Recent(lambda lr, steps: run(problem, opt(lr=lr), steps))
+
     def update(h, lr, steps):
-        tr = run(problem, opt(lr=lr), int(steps))
+        tr = runs(lr, int(steps))
         h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
         gap = np.maximum(tr.gap(), 1e-16)
         h["curve"].set_data(tr.k, gap)
@@ -969,9 +1060,10 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
             "animated": [path, curve, *eff, t0, t1],
         }
 
+    runs = _Recent(lambda steps, *kwargs: run(problem, factory(**dict(kwargs)), steps))
+
     def update(h, steps, **kwargs):
-        opt = factory(**kwargs)
-        tr = run(problem, opt, int(steps))
+        tr = runs(int(steps), *sorted(kwargs.items()))
         axes = h["axes"]
         h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
         gap = np.maximum(tr.gap(), 1e-16)
@@ -1006,6 +1098,14 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
         "steps": Slider(10, 500, 10, steps),
     }
     names = list(entries)
+
+    def run_entry(name, scale, steps):
+        factory, kwargs = entries[name]
+        kw = dict(kwargs)
+        kw["lr"] = kw.get("lr", 1e-3) * 10.0**scale
+        return run(problem, factory(**kw), steps)
+
+    runs = _Recent(run_entry, size=4 * 256)
 
     def setup():
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
@@ -1042,10 +1142,7 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
     def update(h, scale, steps):
         lo, hi = np.inf, 0.0
         for i, name in enumerate(names):
-            factory, kwargs = entries[name]
-            kw = dict(kwargs)
-            kw["lr"] = kw.get("lr", 1e-3) * 10.0**scale
-            tr = run(problem, factory(**kw), int(steps))
+            tr = runs(name, scale, int(steps))
             h["paths"][i].set_data(tr.x[:, 0], tr.x[:, 1])
             gap = np.maximum(tr.gap(), 1e-16)
             h["curves"][i].set_data(tr.k, gap)
@@ -1115,11 +1212,16 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
             "animated": [path, start, curve, marker, t0, t1],
         }
 
+    def run_method(distance, lr, method, steps):
+        prob = noisy if method == "GD + noise" else problem
+        return run(prob, methods[method](lr), steps, x0=np.array([1.0, distance]))
+
+    runs = _Recent(run_method)
+
     def update(h, distance, lr, method, steps):
         steps = int(steps)
         x0 = np.array([1.0, distance])
-        prob = noisy if method == "GD + noise" else problem
-        tr = run(prob, methods[method](lr), steps, x0=x0)
+        tr = runs(distance, lr, method, steps)
         y = np.abs(tr.x[:, 1])
         h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
         h["start"].set_data([x0[0]], [x0[1]])
@@ -1226,9 +1328,16 @@ def basin_demo(problem: Problem | None = None, lr=None, n=31, steps=600, tol=1e-
         ax.set_title(" \n ", fontsize=10)  # room for the title's two lines
         return fig, {"image": image, "title": title, "animated": [image, stars, *labels, title]}
 
+    maps = _Recent(
+        lambda lr, method, steps: landscape.basin_map(
+            problem, methods[method](lr, steps), xs, ys, steps, tol=tol
+        ),
+        size=32,
+    )
+
     def update(h, lr, method, steps):
         steps = int(steps)
-        bm = landscape.basin_map(problem, methods[method](lr, steps), xs, ys, steps, tol=tol)
+        bm = maps(lr, method, steps)
         h["image"].set_data(bm.labels)
         shares = bm.fractions()
         parts = [f"{i}: {share:.0%}" for i, share in enumerate(shares[:-1])]

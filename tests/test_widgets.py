@@ -339,3 +339,48 @@ def test_moving_image_with_too_many_colours_is_refused():
     demo = widgets.Demo({"seed": widgets.Slider(0, 1, 1, 0)}, setup, update)
     with pytest.raises(ValueError, match="at most 62 colours"):
         demo.to_html()
+
+
+def _texts_figure():
+    fig = plt.figure(figsize=(4, 2), dpi=72)
+    ax = fig.add_axes((0.1, 0.2, 0.8, 0.6))
+    ax.plot([0, 1], [0, 1])
+    for i, (text, props) in enumerate(
+        [
+            ("after 137 steps: f - f* = 1.23e-04", {"fontsize": 10}),
+            ("adam: diverged at step 12", {"fontsize": 8, "color": "C1"}),
+            ("$f(x_k) - f^*$ bold", {"fontsize": 9, "fontweight": "bold"}),
+            ("rotated", {"rotation": 30}),
+        ]
+    ):
+        # positions with different sub-pixel parts
+        ax.text(0.013 + 0.071 * i, 0.1 + 0.2237 * i, text, transform=ax.transAxes, **props)
+    return fig
+
+
+def test_cached_glyphs_draw_matplotlibs_pixels():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    plain, cached = _texts_figure(), _texts_figure()
+    FigureCanvasAgg(plain).draw()
+    canvas = FigureCanvasAgg(cached)
+    widgets._GLYPHS.clear()
+    widgets._cache_glyphs(canvas.get_renderer())
+    canvas.draw()  # renders the glyphs and keeps them
+    canvas.draw()  # draws them from the cache
+    if hasattr(canvas.get_renderer(), "_learnlr_glyphs"):  # matplotlib with these internals
+        assert len(widgets._GLYPHS) > 20
+    np.testing.assert_array_equal(
+        np.asarray(canvas.buffer_rgba()), np.asarray(plain.canvas.buffer_rgba())
+    )
+    plt.close(plain)
+    plt.close(cached)
+
+
+def test_recent_results_are_reused_and_bounded():
+    calls = []
+    recent = widgets._Recent(lambda a, b: calls.append((a, b)) or a + b, size=2)
+    results = [recent(1, 2), recent(1, 2), recent(3, 4), recent(5, 6), recent(1, 2)]
+    assert results == [3, 3, 7, 11, 3]
+    # (1, 2) was computed once, then dropped when two newer pairs came
+    assert calls == [(1, 2), (3, 4), (5, 6), (1, 2)]
