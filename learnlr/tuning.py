@@ -62,7 +62,9 @@ def tune_rate(
     ``lr_min`` or above ``lr_max`` (``"lr_min"``, ``"lr_max"``; e.g. a rate above which every
     run diverges). A score of NaN or inf counts as diverged: it loses to every finite score,
     and a diverged neighbour beyond the edge makes the best interior. Ties go to the smallest
-    rate.
+    rate; so when every score is inf the grid grows downwards, where diverged runs recover
+    (a score that is inf for rates too *small*, such as steps to a target never reached, needs
+    a grid that starts low enough).
 
     Args:
         score: a function of the rate returning a real number, lower is better (a final loss,

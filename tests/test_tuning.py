@@ -73,6 +73,15 @@ def test_diverged_scores_lose_and_a_diverged_neighbour_makes_the_best_interior()
     assert t.lr == 1.0 and t.extensions == 0
 
 
+def test_when_every_rate_diverges_the_grid_grows_downwards():
+    def score(lr):  # diverges above 0.05; below, best at 0.01
+        return math.inf if lr > 0.05 else bowl(0.01)(lr)
+
+    t = tune_rate(score, [1.0, 10.0, 100.0], max_extend=5)
+    np.testing.assert_allclose(t.lrs[:4], [0.001, 0.01, 0.1, 1.0])
+    assert t.lr == pytest.approx(0.01) and t.interior and t.extensions == 3
+
+
 def test_a_real_tuning_of_gradient_descent():
     # GD on a x^2/2 with a = 1: the fewest steps at lr = 1; lr > 2 diverges
     p = problems.quadratic1d(a=1.0)
