@@ -8,8 +8,9 @@ what the chapter needs besides the runs themselves:
 
 * :class:`Rule`, :func:`compare`, :func:`verdict` -- the verdict rules: one comparison per
   condition gives ``"for"``, ``"tie"`` or ``"against"``, and states the smallest advantage it
-  could have detected (its margin, or for a measurement repeated over seeds the half-width of
-  the confidence interval of the advantage, if larger); a claim is *supported* when some
+  could have detected (its margin; for a measurement repeated over seeds, the margin widened by
+  the half-width of the 95% confidence interval of the advantage, all of which must lie past
+  the margin); a claim is *supported* when some
   comparisons are for it and none against, *contradicted* when some are against and none
   for, *mixed* when there are both, and *not supported (no difference found)* when every
   comparison is a tie (a tie is never evidence against a claim);
@@ -134,13 +135,16 @@ class Comparison(NamedTuple):
 
     @property
     def detectable(self) -> float:
-        """The smallest advantage this comparison could call: the margin, or the half-width.
+        """The smallest advantage this comparison could call: the margin, widened by the interval.
 
-        A difference is called only beyond the margin and, over seeds, only when the
-        interval excludes "no difference"; so the smaller of two effects it could detect
-        is the larger of the margin and the half-width (a factor for the ratio scale).
+        A difference is called only when the whole 95% interval of the advantage lies past
+        the margin, so (for an interval of the same width) the mean must be past the margin
+        by the half-width: margin + half-width, or for the ratio scale margin x factor. With
+        one run the half-width is 0 and this is the margin.
         """
-        return max(self.rule.margin, self.half_width)
+        if self.rule.scale == "ratio":
+            return self.rule.margin * (self.half_width if self.n_seeds > 1 else 1.0)
+        return self.rule.margin + self.half_width
 
     @property
     def power(self) -> str:
@@ -196,8 +200,9 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
     Over seeds the advantage is computed seed by seed (the log of the ratio, or the
     difference), and the comparison reports their mean (for ratios, the geometric mean) with
     the half-width :math:`h = t_{0.975,\,n-1}\, s/\sqrt n` of its 95% confidence interval (for
-    ratios, the factor :math:`10^h`). A difference is then called only when the mean passes
-    the margin *and* the interval excludes "no difference" (1 or 0); otherwise it is a tie.
+    ratios, the factor :math:`10^h`). The same rule then applies to the whole interval: a
+    difference is called only when every advantage in it is past the margin; otherwise the
+    comparison is a tie. (One run is an interval of a single point.)
 
     Example:
         >>> rule = Rule(lower_is_better=True, scale="ratio", margin=1.5)
@@ -207,7 +212,7 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
         >>> seeds = {"sgd": [90, 110, 100, 95, 105], "adam": [40, 110, 30, 120, 50]}
         >>> c = compare("net", seeds, ["adam"], rule)   # ahead on average, not on every seed
         >>> round(c.advantage, 2), c.outcome, c.power
-        (1.66, 'tie', 'detects x2.11 (5 seeds, 95% CI x0.787 to x3.49)')
+        (1.66, 'tie', 'detects x3.16 (5 seeds, 95% CI x0.787 to x3.49)')
     """
     name = "compare"
     rule = _check_rule(name, rule)
@@ -228,13 +233,19 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
             adv = 1.0 if (np.isinf(num) and np.isinf(den)) else float(np.divide(num, den))
         if np.isnan(adv):
             adv = 1.0
-        outcome = "for" if adv >= rule.margin else "against" if adv <= 1 / rule.margin else "tie"
     else:
         adv = (base - ad) if rule.lower_is_better else (ad - base)
         if np.isnan(adv):
             adv = 0.0
-        outcome = "for" if adv > rule.margin else "against" if adv < -rule.margin else "tie"
+    outcome = _outcome(adv, adv, rule)
     return Comparison(condition, ad_name, ad, base_name, base, float(adv), outcome, rule)
+
+
+def _outcome(lo, hi, rule):
+    """ "for" when the whole interval [lo, hi] of the advantage is past the margin, and so on."""
+    if rule.scale == "ratio":
+        return "for" if lo >= rule.margin else "against" if hi <= 1 / rule.margin else "tie"
+    return "for" if lo > rule.margin else "against" if hi < -rule.margin else "tie"
 
 
 def _best_of_families(condition, values, adaptive, rule):
@@ -290,17 +301,10 @@ def _compare_seeds(condition, results, adaptive, rule, seeded):
     h = t_quantile(n - 1) * float(d.std(ddof=1)) / np.sqrt(n)
     if rule.scale == "ratio":
         adv, half = float(10.0**mean), float(10.0**h)
-        beyond_for, beyond_against = adv >= rule.margin, adv <= 1 / rule.margin
+        lo, hi = float(10.0 ** (mean - h)), float(10.0 ** (mean + h))
     else:
-        adv, half = mean, h
-        beyond_for, beyond_against = adv > rule.margin, adv < -rule.margin
-    outcome = (
-        "for"
-        if beyond_for and mean - h > 0
-        else "against"
-        if beyond_against and mean + h < 0
-        else "tie"
-    )
+        adv, half, lo, hi = mean, h, mean - h, mean + h
+    outcome = _outcome(lo, hi, rule)
     return Comparison(condition, ad_name, ad, base_name, base, adv, outcome, rule, n, half)
 
 

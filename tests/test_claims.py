@@ -133,26 +133,30 @@ def test_seeds_difference_interval_by_hand():
     c = claims.compare("net", {"sgd": sgd, "adam": adam}, ["adam"], ACC)
     assert c.n_seeds == 5 and c.advantage == pytest.approx(0.05)
     assert c.half_width == pytest.approx(2.7764 * np.sqrt(0.0002 / 4) / np.sqrt(5))
-    assert c.outcome == "for" and c.detectable == 0.02
+    assert c.outcome == "for" and c.detectable == pytest.approx(0.02 + c.half_width)
+    # the mean is past the margin, but not the whole interval: a tie
+    near = claims.compare("net", {"sgd": sgd, "adam": [a - 0.029 for a in adam]}, ["adam"], ACC)
+    assert near.advantage == pytest.approx(0.021) and near.interval[0] < 0.02
+    assert near.outcome == "tie"
     assert c.adaptive == pytest.approx(0.97) and c.baseline == pytest.approx(0.92)
 
 
 def test_seeds_call_a_difference_only_when_the_interval_says_so():
-    # the mean advantage is past the margin (0.03 > 0.02) but the seeds disagree in sign:
-    # the interval contains 0, so the comparison is a tie, and it could detect only its width
+    # the mean advantage is past the margin (0.04 > 0.02) but the seeds disagree in sign:
+    # the interval reaches below the margin (even below 0), so the comparison is a tie
     sgd = [0.95] * 5
     adam = [1.05, 0.90, 1.04, 0.91, 1.05]
     c = claims.compare("net", {"sgd": sgd, "adam": adam}, ["adam"], ACC)
     assert c.advantage == pytest.approx(0.04)
     assert c.interval[0] < 0 < c.interval[1] and c.outcome == "tie"
-    assert c.detectable == pytest.approx(c.half_width) and c.half_width > 0.02
+    assert c.detectable == pytest.approx(0.02 + c.half_width) and c.half_width > 0.02
     # the same seeds, each ahead by 0.04: a clear "for"
     c = claims.compare("net", {"sgd": sgd, "adam": [0.99] * 5}, ["adam"], ACC)
     assert (c.half_width, c.outcome) == (0.0, "for")
     # behind on every seed by a factor of 2 (steps): "against", the interval a single factor
     c = claims.compare("net", {"sgd": [10.0] * 5, "adam": [20.0] * 5}, ["adam"], STEPS)
     assert c.advantage == pytest.approx(0.5) and c.half_width == pytest.approx(1.0)
-    assert c.outcome == "against"
+    assert c.outcome == "against" and c.detectable == pytest.approx(1.5)
 
 
 def test_seeds_validation():
