@@ -7,8 +7,13 @@ SGD, SGD with momentum) under several *conditions* (problems, settings). This mo
 what the chapter needs besides the runs themselves:
 
 * :class:`Rule`, :func:`compare`, :func:`verdict` -- the verdict rules: one comparison per
-  condition gives ``"for"``, ``"tie"`` or ``"against"``; a claim is *supported* if every
-  condition is ``"for"``, *refuted* if none is, and *depends* otherwise;
+  condition gives ``"for"``, ``"tie"`` or ``"against"``, and states the smallest advantage it
+  could have detected (its margin; for a measurement repeated over seeds, the margin widened by
+  the half-width of the 95% confidence interval of the advantage, all of which must lie past
+  the margin); a claim is *supported* when some
+  comparisons are for it and none against, *contradicted* when some are against and none
+  for, *mixed* when there are both, and *not supported (no difference found)* when every
+  comparison is a tie (a tie is never evidence against a claim);
 * :func:`good_range` -- the rates whose final loss is within a factor of the best, and the
   width of that range in decades;
 * :func:`first_below`, :func:`fastest_rate`, :func:`final_losses` -- steps to a target,
@@ -69,6 +74,9 @@ __all__ = [
 ]
 
 OUTCOMES = ("for", "tie", "against")
+VERDICTS = ("supported", "contradicted", "mixed", "not supported (no difference found)")
+#: The fewest seeds a measurement repeated over seeds may have (one run ranks nothing).
+MIN_SEEDS = 5
 
 
 # --------------------------------------------------------------------------------------
@@ -111,6 +119,46 @@ class Comparison(NamedTuple):
     advantage: float  # > 1 (ratio) or > 0 (difference) means the adaptive method is better
     outcome: str  # "for", "tie" or "against" the claim
     rule: Rule
+    n_seeds: int = 1  # 1: one measurement per method; else paired seeds
+    half_width: float = (
+        0.0  # of the 95% interval of the advantage (a factor for ratios; 0: one run)
+    )
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95% confidence interval of the advantage (a single point with one run)."""
+        if self.n_seeds == 1:
+            return self.advantage, self.advantage
+        if self.rule.scale == "ratio":
+            return self.advantage / self.half_width, self.advantage * self.half_width
+        return self.advantage - self.half_width, self.advantage + self.half_width
+
+    @property
+    def detectable(self) -> float:
+        """The smallest advantage this comparison could call: the margin, widened by the interval.
+
+        A difference is called only when the whole 95% interval of the advantage lies past
+        the margin, so (for an interval of the same width) the mean must be past the margin
+        by the half-width: margin + half-width, or for the ratio scale margin x factor. With
+        one run the half-width is 0 and this is the margin.
+        """
+        if self.rule.scale == "ratio":
+            return self.rule.margin * (self.half_width if self.n_seeds > 1 else 1.0)
+        return self.rule.margin + self.half_width
+
+    @property
+    def power(self) -> str:
+        """The detectable advantage in words, in the rule's units."""
+        size = (
+            f"x{self.detectable:.3g}"
+            if self.rule.scale == "ratio"
+            else f"{self.detectable:.3g}{self.rule.unit}"
+        )
+        if self.n_seeds == 1:
+            return f"detects {size} (the margin; one run)"
+        lo, hi = self.interval
+        fmt = (lambda v: f"x{v:.3g}") if self.rule.scale == "ratio" else (lambda v: f"{v:+.3g}")
+        return f"detects {size} ({self.n_seeds} seeds, 95% CI {fmt(lo)} to {fmt(hi)})"
 
     @property
     def in_margins(self) -> float:
@@ -137,8 +185,11 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
     r"""Compare the best adaptive method with the best other one under ``rule``.
 
     ``results`` maps each method's name to its measurement (``inf`` for "never reached",
-    ``nan`` for "not measured", which is skipped). The best of each family is the lowest
-    value (``rule.lower_is_better``) or the highest. The *advantage* of the adaptive family:
+    ``nan`` for "not measured", which is skipped), or, for a measurement repeated over seeds,
+    to a sequence of one value per seed (at least :data:`MIN_SEEDS`, the same seeds for every
+    method, so that the seeds pair up). The best of each family is the lowest value
+    (``rule.lower_is_better``) or the highest, for seeds the lowest or highest mean. The
+    *advantage* of the adaptive family:
 
     * ratio scale: :math:`a = b / a_{ad}` when lower is better, :math:`a_{ad} / b` otherwise
       (:math:`b` the baseline); ``"for"`` if :math:`a \ge` margin, ``"against"`` if
@@ -146,11 +197,22 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
     * difference scale: :math:`b - a_{ad}` when lower is better, :math:`a_{ad} - b`
       otherwise; ``"for"`` if above the margin, ``"against"`` if below minus the margin.
 
+    Over seeds the advantage is computed seed by seed (the log of the ratio, or the
+    difference), and the comparison reports their mean (for ratios, the geometric mean) with
+    the half-width :math:`h = t_{0.975,\,n-1}\, s/\sqrt n` of its 95% confidence interval (for
+    ratios, the factor :math:`10^h`). The same rule then applies to the whole interval: a
+    difference is called only when every advantage in it is past the margin; otherwise the
+    comparison is a tie. (One run is an interval of a single point.)
+
     Example:
         >>> rule = Rule(lower_is_better=True, scale="ratio", margin=1.5)
         >>> c = compare("bowl", {"sgd": 300, "momentum": 120, "adam": 40}, ["adam"], rule)
         >>> c.baseline_name, c.advantage, c.outcome
         ('momentum', 3.0, 'for')
+        >>> seeds = {"sgd": [90, 110, 100, 95, 105], "adam": [40, 110, 30, 120, 50]}
+        >>> c = compare("net", seeds, ["adam"], rule)   # ahead on average, not on every seed
+        >>> round(c.advantage, 2), c.outcome, c.power
+        (1.66, 'tie', 'detects x3.16 (5 seeds, 95% CI x0.787 to x3.49)')
     """
     name = "compare"
     rule = _check_rule(name, rule)
@@ -160,29 +222,90 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
     unknown = [a for a in adaptive if a not in results]
     if unknown:
         raise ValueError(f"{name}: adaptive methods {unknown} have no result in {list(results)}")
+    seeded = {k: np.ndim(v) > 0 for k, v in results.items()}
+    if any(seeded.values()):
+        return _compare_seeds(condition, results, adaptive, rule, seeded)
     values = {k: float(_check_real_or_inf(name, f"results[{k!r}]", v)) for k, v in results.items()}
-    fams = []
-    for members in (adaptive, [k for k in values if k not in adaptive]):
-        measured = {k: values[k] for k in members if not np.isnan(values[k])}
-        if not measured:
-            raise ValueError(f"{name}: no measured value among {members} for {condition!r}")
-        pick = min if rule.lower_is_better else max
-        best = pick(measured, key=measured.get)
-        fams.append((best, measured[best]))
-    (ad_name, ad), (base_name, base) = fams
+    (ad_name, ad), (base_name, base) = _best_of_families(condition, values, adaptive, rule)
     if rule.scale == "ratio":
         num, den = (base, ad) if rule.lower_is_better else (ad, base)
         with np.errstate(all="ignore"):
             adv = 1.0 if (np.isinf(num) and np.isinf(den)) else float(np.divide(num, den))
         if np.isnan(adv):
             adv = 1.0
-        outcome = "for" if adv >= rule.margin else "against" if adv <= 1 / rule.margin else "tie"
     else:
         adv = (base - ad) if rule.lower_is_better else (ad - base)
         if np.isnan(adv):
             adv = 0.0
-        outcome = "for" if adv > rule.margin else "against" if adv < -rule.margin else "tie"
+    outcome = _outcome(adv, adv, rule)
     return Comparison(condition, ad_name, ad, base_name, base, float(adv), outcome, rule)
+
+
+def _outcome(lo, hi, rule):
+    """ "for" when the whole interval [lo, hi] of the advantage is past the margin, and so on."""
+    if rule.scale == "ratio":
+        return "for" if lo >= rule.margin else "against" if hi <= 1 / rule.margin else "tie"
+    return "for" if lo > rule.margin else "against" if hi < -rule.margin else "tie"
+
+
+def _best_of_families(condition, values, adaptive, rule):
+    """(name, value) of the best adaptive and the best other method; nan = not measured."""
+    fams = []
+    for members in (adaptive, [k for k in values if k not in adaptive]):
+        measured = {k: values[k] for k in members if not np.isnan(values[k])}
+        if not measured:
+            raise ValueError(f"compare: no measured value among {members} for {condition!r}")
+        pick = min if rule.lower_is_better else max
+        best = pick(measured, key=measured.get)
+        fams.append((best, measured[best]))
+    return fams
+
+
+def _compare_seeds(condition, results, adaptive, rule, seeded):
+    """:func:`compare` for values repeated over paired seeds."""
+    name = "compare"
+    if not all(seeded.values()):
+        plain = [k for k, s in seeded.items() if not s]
+        raise ValueError(
+            f"{name}: either every method or none has one value per seed; {plain} have one value"
+        )
+    per_seed = {}
+    for k, v in results.items():
+        x = np.array([_check_real_or_inf(name, f"results[{k!r}]", e) for e in np.ravel(v)])
+        if np.ndim(v) != 1 or x.size < MIN_SEEDS:
+            raise ValueError(
+                f"{name}: results[{k!r}] must be 1-D with at least {MIN_SEEDS} seeds, "
+                f"got shape {np.shape(v)}"
+            )
+        per_seed[k] = x
+    sizes = {x.size for x in per_seed.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"{name}: every method needs the same seeds, got counts {sorted(sizes)}")
+    means = {k: float(np.mean(x)) for k, x in per_seed.items()}
+    (ad_name, ad), (base_name, base) = _best_of_families(condition, means, adaptive, rule)
+    a, b = per_seed[ad_name], per_seed[base_name]
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError(
+            f"{name}: the seeds of {ad_name} and {base_name} under {condition!r} must all be "
+            "finite (pick rates at which every seed reached the target)"
+        )
+    sign = 1.0 if rule.lower_is_better else -1.0
+    if rule.scale == "ratio":
+        if np.any(a <= 0) or np.any(b <= 0):
+            raise ValueError(f"{name}: a ratio rule over seeds needs positive values")
+        d = sign * (np.log10(b) - np.log10(a))
+    else:
+        d = sign * (b - a)
+    n = d.size
+    mean = float(d.mean())
+    h = t_quantile(n - 1) * float(d.std(ddof=1)) / np.sqrt(n)
+    if rule.scale == "ratio":
+        adv, half = float(10.0**mean), float(10.0**h)
+        lo, hi = float(10.0 ** (mean - h)), float(10.0 ** (mean + h))
+    else:
+        adv, half, lo, hi = mean, h, mean - h, mean + h
+    outcome = _outcome(lo, hi, rule)
+    return Comparison(condition, ad_name, ad, base_name, base, adv, outcome, rule, n, half)
 
 
 def _check_real_or_inf(func, name, value):
@@ -196,7 +319,7 @@ class Verdict(NamedTuple):
     """A claim's verdict from its comparisons, with what it depends on."""
 
     claim: str
-    verdict: str  # "supported", "depends" or "refuted"
+    verdict: str  # one of VERDICTS
     comparisons: tuple
 
     def count(self, outcome: str) -> int:
@@ -230,7 +353,15 @@ class Verdict(NamedTuple):
 
 
 def verdict(claim: str, comparisons: Sequence[Comparison]) -> Verdict:
-    """*supported* if every comparison is "for", *refuted* if none is, else *depends*.
+    """The verdict on a claim from its comparisons, by a rule fixed before any experiment.
+
+    * *supported*: some comparisons are "for" the claim and none "against" it;
+    * *contradicted*: some are "against" and none "for";
+    * *mixed*: some are "for" and some "against" (the conditions say on what it depends);
+    * *not supported (no difference found)*: every comparison is a tie.
+
+    A tie is never counted against a claim: it says the comparison found no difference
+    larger than it could detect (:attr:`Comparison.detectable`), not that there is none.
 
     Example:
         >>> rule = Rule(True, "ratio", 1.5)
@@ -238,7 +369,9 @@ def verdict(claim: str, comparisons: Sequence[Comparison]) -> Verdict:
         ...       compare("b", {"sgd": 3.0, "adam": 3.5}, ["adam"], rule)]
         >>> v = verdict("faster", cs)
         >>> v.verdict, v.depends_on
-        ('depends', 'ahead on a; level on b')
+        ('supported', 'ahead on a; level on b')
+        >>> verdict("faster", cs[1:]).verdict
+        'not supported (no difference found)'
     """
     comparisons = tuple(comparisons)
     if not comparisons or not all(isinstance(c, Comparison) for c in comparisons):
@@ -246,12 +379,15 @@ def verdict(claim: str, comparisons: Sequence[Comparison]) -> Verdict:
             f"verdict: comparisons must be a non-empty list of Comparison, got {comparisons!r}"
         )
     n_for = sum(c.outcome == "for" for c in comparisons)
-    if n_for == len(comparisons):
+    n_against = sum(c.outcome == "against" for c in comparisons)
+    if n_for and n_against:
+        word = "mixed"
+    elif n_for:
         word = "supported"
-    elif n_for == 0:
-        word = "refuted"
+    elif n_against:
+        word = "contradicted"
     else:
-        word = "depends"
+        word = "not supported (no difference found)"
     return Verdict(claim, word, comparisons)
 
 

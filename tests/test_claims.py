@@ -76,20 +76,99 @@ def test_compare_validation():
         claims.compare("a", {"sgd": "fast", "adam": 1.0}, ["adam"], STEPS)
 
 
-def test_verdict_rule_and_what_it_depends_on():
-    def cmp(cond, sgd, adam):
-        return claims.compare(cond, {"sgd": sgd, "adam": adam}, ["adam"], STEPS)
+def _cmp(cond, sgd, adam):
+    return claims.compare(cond, {"sgd": sgd, "adam": adam}, ["adam"], STEPS)
 
-    assert claims.verdict("c", [cmp("a", 10.0, 1.0), cmp("b", 9.0, 3.0)]).verdict == "supported"
-    assert claims.verdict("c", [cmp("a", 1.0, 1.0), cmp("b", 1.0, 3.0)]).verdict == "refuted"
-    v = claims.verdict("c", [cmp("a", 10.0, 1.0), cmp("b", 3.0, 3.0), cmp("z", 1.0, 3.0)])
-    assert v.verdict == "depends"
+
+FOR, TIE, AGAINST = (10.0, 1.0), (1.0, 1.0), (1.0, 3.0)  # (sgd steps, adam steps)
+
+
+@pytest.mark.parametrize(
+    "outcomes, expected",
+    [
+        ([FOR, FOR], "supported"),
+        ([FOR, TIE, TIE], "supported"),  # ties do not weaken a claim with nothing against it
+        ([AGAINST, AGAINST], "contradicted"),
+        ([AGAINST, TIE], "contradicted"),
+        ([FOR, AGAINST], "mixed"),
+        ([FOR, TIE, AGAINST], "mixed"),
+        ([TIE], "not supported (no difference found)"),
+        ([TIE, TIE, TIE, TIE, TIE, TIE], "not supported (no difference found)"),  # not "refuted"
+    ],
+)
+def test_verdict_four_outcomes(outcomes, expected):
+    cs = [_cmp(f"c{i}", sgd, adam) for i, (sgd, adam) in enumerate(outcomes)]
+    assert [c.outcome for c in cs] == [
+        {FOR: "for", TIE: "tie", AGAINST: "against"}[o] for o in outcomes
+    ]
+    v = claims.verdict("claim", cs)
+    assert v.verdict == expected and v.verdict in claims.VERDICTS
+
+
+def test_verdict_what_it_depends_on():
+    v = claims.verdict("c", [_cmp("a", 10.0, 1.0), _cmp("b", 3.0, 3.0), _cmp("z", 1.0, 3.0)])
+    assert v.verdict == "mixed"
     assert v.depends_on == "ahead on a; level on b; behind on z"
     assert (v.count("for"), v.count("tie"), v.count("against")) == (1, 1, 1)
     assert v.key_number == "advantage x0.33 to x10"
-    assert str(v).startswith("c: DEPENDS (1 for, 1 tie, 1 against")
+    assert str(v).startswith("c: MIXED (1 for, 1 tie, 1 against")
     with pytest.raises(TypeError, match="non-empty list of Comparison"):
         claims.verdict("c", [])
+
+
+# ---- the power of a comparison -----------------------------------------------------------
+def test_one_run_detects_its_margin():
+    c = _cmp("a", 10.0, 8.0)
+    assert (c.n_seeds, c.detectable, c.interval) == (1, 1.5, (1.25, 1.25))
+    assert c.power == "detects x1.5 (the margin; one run)"
+    d = claims.compare("m", {"sgd": 0.95, "adam": 0.94}, ["adam"], ACC)
+    assert d.detectable == 0.02 and d.power == "detects 0.02 accuracy (the margin; one run)"
+
+
+def test_seeds_difference_interval_by_hand():
+    # adam - sgd per seed: 0.04, 0.05, 0.06, 0.05, 0.05 -> mean 0.05, s = sqrt(0.0002 / 4),
+    # half-width t(0.975, 4) * s / sqrt(5) = 2.7764 * 0.0070711 / 2.2361 = 0.0087797
+    sgd = [0.90, 0.91, 0.92, 0.93, 0.94]
+    adam = [0.94, 0.96, 0.98, 0.98, 0.99]
+    c = claims.compare("net", {"sgd": sgd, "adam": adam}, ["adam"], ACC)
+    assert c.n_seeds == 5 and c.advantage == pytest.approx(0.05)
+    assert c.half_width == pytest.approx(2.7764 * np.sqrt(0.0002 / 4) / np.sqrt(5))
+    assert c.outcome == "for" and c.detectable == pytest.approx(0.02 + c.half_width)
+    # the mean is past the margin, but not the whole interval: a tie
+    near = claims.compare("net", {"sgd": sgd, "adam": [a - 0.029 for a in adam]}, ["adam"], ACC)
+    assert near.advantage == pytest.approx(0.021) and near.interval[0] < 0.02
+    assert near.outcome == "tie"
+    assert c.adaptive == pytest.approx(0.97) and c.baseline == pytest.approx(0.92)
+
+
+def test_seeds_call_a_difference_only_when_the_interval_says_so():
+    # the mean advantage is past the margin (0.04 > 0.02) but the seeds disagree in sign:
+    # the interval reaches below the margin (even below 0), so the comparison is a tie
+    sgd = [0.95] * 5
+    adam = [1.05, 0.90, 1.04, 0.91, 1.05]
+    c = claims.compare("net", {"sgd": sgd, "adam": adam}, ["adam"], ACC)
+    assert c.advantage == pytest.approx(0.04)
+    assert c.interval[0] < 0 < c.interval[1] and c.outcome == "tie"
+    assert c.detectable == pytest.approx(0.02 + c.half_width) and c.half_width > 0.02
+    # the same seeds, each ahead by 0.04: a clear "for"
+    c = claims.compare("net", {"sgd": sgd, "adam": [0.99] * 5}, ["adam"], ACC)
+    assert (c.half_width, c.outcome) == (0.0, "for")
+    # behind on every seed by a factor of 2 (steps): "against", the interval a single factor
+    c = claims.compare("net", {"sgd": [10.0] * 5, "adam": [20.0] * 5}, ["adam"], STEPS)
+    assert c.advantage == pytest.approx(0.5) and c.half_width == pytest.approx(1.0)
+    assert c.outcome == "against" and c.detectable == pytest.approx(1.5)
+
+
+def test_seeds_validation():
+    five = [1.0, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(ValueError, match="at least 5 seeds"):
+        claims.compare("n", {"sgd": five[:4], "adam": five[:4]}, ["adam"], STEPS)
+    with pytest.raises(ValueError, match="either every method or none"):
+        claims.compare("n", {"sgd": 3.0, "adam": five}, ["adam"], STEPS)
+    with pytest.raises(ValueError, match="the same seeds"):
+        claims.compare("n", {"sgd": five + [6.0], "adam": five}, ["adam"], STEPS)
+    with pytest.raises(ValueError, match="must all be finite"):
+        claims.compare("n", {"sgd": [*five[:4], np.inf], "adam": five}, ["adam"], STEPS)
 
 
 # ---- good ranges and sweeps -----------------------------------------------------------------
