@@ -17,7 +17,6 @@ nbval then runs the instructor's notebook alone.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from queue import Empty
 
@@ -60,14 +59,15 @@ def _chapter_file():
             from learnlr import coursework
 
             nb = nbformat.read(self.path, as_version=4)
-            solution_ids = {cid for ex in coursework.exercises(nb) for cid in ex.solution_cells}
-            placed = not solution_ids
+            found = coursework.exercises(nb)
+            solution_ids = {cid for ex in found for cid in ex.solution_cells}
+            first = next((c.id for c in nb.cells if c.id in solution_ids), None)
             for item in super().collect():
-                if not placed and item.cell.get("id") in solution_ids:
+                if first is not None and item.cell.get("id") == first:
                     student = StudentCopyItem.from_parent(self, name="student copy")
+                    student.nb, student.found, student.first = nb, found, first
                     student.add_marker(pytest.mark.student_copy)
                     yield student
-                    placed = True
                 yield item
 
     return ChapterFile
@@ -101,19 +101,16 @@ class StudentCopyItem(pytest.Item):
     Every cell must run without an error and every exercise must report "not done yet".
     """
 
+    nb = found = first = None  # the chapter, its exercises, the id of its first solution cell
+
     def runtest(self):
-        import nbformat
+        from learnlr import coursework
 
-        from learnlr import checks, coursework
-
-        kernel, name = self.parent.kernel, self.path.stem
+        kernel, name, nb = self.parent.kernel, self.path.stem, self.nb
         if kernel is None or not kernel.is_alive():
             raise RuntimeError(f"{name}: the chapter's kernel is not running")
-        nb = nbformat.read(self.path, as_version=4)
         student = coursework.student_notebook(nb, name=name)
-        found = coursework.exercises(nb)
-        solution_ids = {cid for ex in found for cid in ex.solution_cells}
-        first = next(i for i, c in enumerate(nb.cells) if c.id in solution_ids)
+        first = next(i for i, c in enumerate(nb.cells) if c.id == self.first)
         same = [(a.cell_type, a.source) for a in student.cells[:first]] == [
             (b.cell_type, b.source) for b in nb.cells[:first]
         ]
@@ -121,14 +118,8 @@ class StudentCopyItem(pytest.Item):
             f"{name}: the student copy changes a cell before the first exercise (cell {first}),"
             " so it cannot share the chapter's kernel"
         )
-        probe = (
-            "print({tag!r}, __import__('json').dumps([[str(r[0]), bool(r[1]), str(r[2])] "
-            "for r in __import__('learnlr.checks', fromlist=['RESULTS']).RESULTS[{start}:]]))"
-        )
-        start, _ = _run_cell(
-            kernel, "print(len(__import__('learnlr.checks', fromlist=['x']).RESULTS))", 30
-        )
-        start = int(start.strip())
+        text, _ = _run_cell(kernel, coursework.results_probe(0), 30)
+        start = len(coursework.read_results(text))
         problems = []
         for index in range(first, len(student.cells)):
             cell = student.cells[index]
@@ -137,14 +128,10 @@ class StudentCopyItem(pytest.Item):
             _, error = _run_cell(kernel, cell.source, CELL_TIMEOUT)
             if error:
                 problems.append(f"cell {index} of the student copy: {error}")
-        text, _ = _run_cell(kernel, probe.format(tag=coursework.RESULTS_TAG, start=start), 30)
-        results = {}
-        for line in text.splitlines():
-            if line.startswith(coursework.RESULTS_TAG + " "):
-                for ex, passed, message in json.loads(line[len(coursework.RESULTS_TAG) + 1 :]):
-                    results[ex] = checks.CheckResult(ex, passed, message)
+        text, _ = _run_cell(kernel, coursework.results_probe(start), 30)
+        results = {res.exercise: res for res in coursework.read_results(text)}
         assert not problems, f"{name}:\n" + "\n".join(problems)
-        for ex in found:
+        for ex in self.found:
             assert ex.id in results, f"{name}: exercise {ex.id} was not checked"
             res = results[ex.id]
             assert not res.passed and res.message.startswith("not done yet"), (

@@ -104,6 +104,8 @@ __all__ = [
     "make_student",
     "list_exercises",
     "run_notebook",
+    "results_probe",
+    "read_results",
     "grade",
     "write_results",
     "feedback",
@@ -119,11 +121,28 @@ NBGRADER_CODE_STUB = [CODE_HERE, "raise NotImplementedError()"]
 CHECK_FUNCTIONS = frozenset(name for name in checks.__all__ if name.startswith("check_"))
 DEFAULT_TIMEOUT = 60
 RESULTS_TAG = "LEARNLR-RESULTS"
-# Run after every cell (without a history entry) to read the new check results.
 _COLLECT = (
     "print({tag!r}, __import__('json').dumps([[str(r[0]), bool(r[1]), str(r[2])] for r in "
     "__import__('learnlr.checks', fromlist=['RESULTS']).RESULTS[{start}:]]))"
 )
+
+
+def results_probe(start: int) -> str:
+    """Code that prints, in a kernel, the check results recorded from number ``start`` on.
+
+    Run after every cell (without a history entry); :func:`read_results` reads its output.
+    """
+    return _COLLECT.format(tag=RESULTS_TAG, start=start)
+
+
+def read_results(text: str) -> list[checks.CheckResult]:
+    """The check results in the printed output of :func:`results_probe`."""
+    return [
+        checks.CheckResult(ex, passed, message)
+        for line in text.splitlines()
+        if line.startswith(RESULTS_TAG + " ")
+        for ex, passed, message in json.loads(line[len(RESULTS_TAG) + 1 :])
+    ]
 
 
 class Exercise(NamedTuple):
@@ -609,7 +628,7 @@ def run_notebook(nb, *, timeout: float = DEFAULT_TIMEOUT, cwd=None) -> NotebookR
 
     def collect(index: int) -> bool:
         """Read new check results; False if the kernel did not answer in time."""
-        probe = nbformat.v4.new_code_cell(_COLLECT.format(tag=RESULTS_TAG, start=len(results)))
+        probe = nbformat.v4.new_code_cell(results_probe(len(results)))
         cell = nb.cells[index]
         try:
             client.execute_cell(probe, index, store_history=False)
@@ -619,10 +638,7 @@ def run_notebook(nb, *, timeout: float = DEFAULT_TIMEOUT, cwd=None) -> NotebookR
             return False
         # a long line may arrive split over several stream messages: join them first
         text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
-        for line in text.splitlines():
-            if line.startswith(RESULTS_TAG + " "):
-                for ex, passed, message in json.loads(line[len(RESULTS_TAG) + 1 :]):
-                    results.append((index, checks.CheckResult(ex, passed, message)))
+        results.extend((index, res) for res in read_results(text))
         return True
 
     code_cells = [
