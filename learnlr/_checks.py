@@ -122,14 +122,18 @@ def check_steps(func: str, k) -> tuple[np.ndarray, bool]:
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
-            raise TypeError(f"{func}: step must be an integer or an integer array, got {_short(k)}")
+            raise TypeError(
+                f"{func}: step must be an integer or an integer array, got {short_repr(k)}"
+            )
     if arr.size:
         low, high = arr.min(), arr.max()  # compared in the array's own dtype: no wrap-around
         if low < 0:
-            raise ValueError(f"{func}: steps must be >= 0, got a minimum of {_short(low.item())}")
+            raise ValueError(
+                f"{func}: steps must be >= 0, got a minimum of {short_repr(low.item())}"
+            )
         if high > MAX_STEP:
             raise ValueError(
-                f"{func}: step must be <= 2**53 = {MAX_STEP}, got {_short(high.item())}"
+                f"{func}: step must be <= 2**53 = {MAX_STEP}, got {short_repr(high.item())}"
             )
     return arr.astype(np.int64), arr.ndim == 0
 
@@ -150,7 +154,7 @@ def as_real_array(func: str, name: str, value) -> np.ndarray:
     if arr is None or arr.dtype.kind not in "fiu":
         dtype = "" if arr is None else f" (dtype {arr.dtype})"
         raise TypeError(
-            f"{func}: {name} must be an array of real numbers, got {_short(value)}{dtype}"
+            f"{func}: {name} must be an array of real numbers, got {short_repr(value)}{dtype}"
         )
     return arr if arr.dtype.kind == "f" else arr.astype(float)
 
@@ -187,10 +191,12 @@ def check_scheduled_rate(func: str, value, k) -> float:
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
         value = value.item()
     if not _is_real(value):
-        raise TypeError(f"{func}: the schedule lr gave {_short(value)} for step {k}; {allowed}")
+        raise TypeError(f"{func}: the schedule lr gave {short_repr(value)} for step {k}; {allowed}")
     rate = float(value)
     if not (0.0 <= rate < math.inf):
-        raise ValueError(f"{func}: the schedule lr gave {_short(value)} for step {k}; {allowed}")
+        raise ValueError(
+            f"{func}: the schedule lr gave {short_repr(value)} for step {k}; {allowed}"
+        )
     return rate
 
 
@@ -218,12 +224,12 @@ def check_vector(func: str, name: str, value) -> np.ndarray:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"{func}: {name} must be an array of numbers, got {_short(value)}"
+            f"{func}: {name} must be an array of numbers, got {short_repr(value)}"
         ) from None
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{func}: {name} must contain only finite numbers, got {_short(arr)}")
+        raise ValueError(f"{func}: {name} must contain only finite numbers, got {short_repr(arr)}")
     return arr
 
 
@@ -236,7 +242,7 @@ def check_problem(func: str, value, kind=None, name: str = "problem"):
         from learnlr.problems import Problem as kind  # problems imports this module
     if not isinstance(value, kind):
         what = "a learnlr Problem" if kind.__name__ == "Problem" else _a(kind.__name__)
-        raise TypeError(f"{func}: {name} must be {what}, got {_short(value)}")
+        raise TypeError(f"{func}: {name} must be {what}, got {short_repr(value)}")
     return value
 
 
@@ -249,7 +255,7 @@ def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = N
 
     if not isinstance(value, Optimizer):
         what = f"{name} must be" if made_by is None else f"{made_by} must return"
-        raise TypeError(f"{func}: {what} a learnlr optimizer, got {_short(value)}")
+        raise TypeError(f"{func}: {what} a learnlr optimizer, got {short_repr(value)}")
     return value
 
 
@@ -267,6 +273,7 @@ def _a(noun: str) -> str:
     return ("an " if noun[0] in "AEIOUM" else "a ") + noun  # "an MLPProblem"
 
 
-def _short(value) -> str:
+def short_repr(value) -> str:
+    """``repr(value)``, cut to 80 characters for an error message."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._checks import check_int, check_positive
+from learnlr._checks import check_int, check_positive, short_repr
 
 __all__ = ["TunedRate", "tune_rate"]
 
@@ -89,7 +89,7 @@ def tune_rate(
     """
     name = "tune_rate"
     if not callable(score):
-        raise TypeError(f"{name}: score must be a function of the rate, got {_short_repr(score)}")
+        raise TypeError(f"{name}: score must be a function of the rate, got {short_repr(score)}")
     grid = _check_grid(name, lrs)
     max_extend = check_int(name, "max_extend", max_extend, 0)
     if lr_min is not None:
@@ -135,7 +135,7 @@ def _check_grid(name: str, lrs) -> np.ndarray:
     try:
         grid = np.array(lrs, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: lrs must be a list of rates, got {_short_repr(lrs)}") from None
+        raise TypeError(f"{name}: lrs must be a list of rates, got {short_repr(lrs)}") from None
     if (
         grid.ndim != 1
         or grid.size < 2
@@ -145,7 +145,7 @@ def _check_grid(name: str, lrs) -> np.ndarray:
     ):
         raise ValueError(
             f"{name}: lrs must be at least 2 finite rates > 0 in increasing order, "
-            f"got {_short_repr(lrs)}"
+            f"got {short_repr(lrs)}"
         )
     return grid
 
@@ -155,13 +155,6 @@ def _score(name: str, score, lr: float) -> float:
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name}: score({lr:g}) must return a real number, got {_short_repr(value)}"
-        )
+        raise TypeError(f"{name}: score({lr:g}) must return a real number, got {short_repr(value)}")
     value = float(value)
     return math.inf if math.isnan(value) else value
-
-
-def _short_repr(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
