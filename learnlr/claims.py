@@ -297,8 +297,7 @@ def _compare_seeds(condition, results, adaptive, rule, seeded):
     else:
         d = sign * (b - a)
     n = d.size
-    mean = float(d.mean())
-    h = t_quantile(n - 1) * float(d.std(ddof=1)) / np.sqrt(n)
+    mean, h = _mean_and_half_width(d)
     if rule.scale == "ratio":
         adv, half = float(10.0**mean), float(10.0**h)
         lo, hi = float(10.0 ** (mean - h)), float(10.0 ** (mean + h))
@@ -779,6 +778,12 @@ def t_quantile(df: int) -> float:
     return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
+def _mean_and_half_width(y: np.ndarray) -> tuple[float, float]:
+    """The mean of ``y`` and the half-width of its 95% Student-t confidence interval."""
+    n = y.size
+    return float(y.mean()), t_quantile(n - 1) * float(y.std(ddof=1)) / np.sqrt(n)
+
+
 class SeedSummary(NamedTuple):
     r"""One measurement over several seeds: mean with a 95% confidence interval, median, range.
 
@@ -835,8 +840,7 @@ def seed_summary(values, log=False) -> SeedSummary:
         raise ValueError(f"{name}: log=True needs positive values, got min {x.min()!r}")
     y = np.log10(x) if log else x
     n = y.size
-    m = float(y.mean())
-    half = t_quantile(n - 1) * float(y.std(ddof=1)) / np.sqrt(n)
+    m, half = _mean_and_half_width(y)
     back = (lambda v: float(10.0**v)) if log else float
     return SeedSummary(
         n, back(m), back(m - half), back(m + half), float(np.median(x)), float(x.min()),
