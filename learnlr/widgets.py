@@ -17,6 +17,7 @@ import collections
 import hashlib
 import io
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -75,6 +76,13 @@ class Slider:
     def grid(self, n=None):
         return np.arange(self.min, self.max + self.step / 2, self.step)
 
+    def near(self, value, direction: int):
+        """The value ``direction`` steps from ``value`` (an arrow key's), or None past an end."""
+        v = value + direction * self.step
+        if not self.min - self.step / 2 <= v <= self.max + self.step / 2:
+            return None
+        return int(round(v)) if isinstance(value, int) else float(v)
+
 
 @dataclass(frozen=True)
 class LogSlider:
@@ -103,6 +111,13 @@ class LogSlider:
     def grid(self, n=None):
         return 10.0 ** np.arange(self.min_exp, self.max_exp + self.step / 2, self.step)
 
+    def near(self, value, direction: int):
+        """The value ``direction`` steps from ``value`` (an arrow key's), or None past an end."""
+        e = np.log10(value) + direction * self.step
+        if not self.min_exp - self.step / 2 <= e <= self.max_exp + self.step / 2:
+            return None
+        return float(10.0**e)
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -122,6 +137,11 @@ class Choice:
     def grid(self, n=None):
         return list(self.options)
 
+    def near(self, value, direction: int):
+        """The option ``direction`` places from ``value``, or None past an end."""
+        i = list(self.options).index(value) + direction
+        return self.options[i] if 0 <= i < len(self.options) else None
+
 
 class Demo:
     """Controls plus a figure that an ``update`` function redraws.
@@ -140,6 +160,12 @@ class Demo:
         self.title = title
         self._fig = None
         self._handles = None
+        # the figure is drawn by the live widget's worker thread and by the caller's
+        # (figure, time_update): one at a time
+        self._lock = threading.RLock()
+        self._frames: collections.OrderedDict = collections.OrderedDict()  # key -> PNG
+        self._ahead: list = []  # values the live widget may draw ahead, in order
+        self._hold = False  # no drawing ahead while a caller uses the figure
 
     def defaults(self) -> dict:
         return {name: c.value for name, c in self.controls.items()}
@@ -155,10 +181,12 @@ class Demo:
 
     def figure(self, **values):
         """The figure for ``values`` (defaults for any not given): the static version."""
-        fig = self.update(**values)
-        if fig.dpi != self._base_dpi:  # render_png draws at a lower resolution
-            fig.set_dpi(self._base_dpi)
-            self._background = None
+        self._hold = True  # the live widget draws no frame ahead until its controls move
+        with self._lock:
+            fig = self.update(**values)
+            if fig.dpi != self._base_dpi:  # render_png draws at a lower resolution
+                fig.set_dpi(self._base_dpi)
+                self._background = None
         return fig
 
     def update(self, **values):
@@ -306,11 +334,13 @@ class Demo:
     def time_update(self, repeats=5, **values) -> float:
         """Median seconds for one control change: recompute, redraw and render to PNG."""
         times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            self.update(**values)
-            self.render_png()
-            times.append(time.perf_counter() - t0)
+        self._hold = True
+        with self._lock:
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                self.update(**values)
+                self.render_png()
+                times.append(time.perf_counter() - t0)
         return float(np.median(times))
 
     def widget(self, coalesce: bool = True):
@@ -324,6 +354,15 @@ class Demo:
         figure shown when the drag ends is the final value's. ``coalesce=False`` draws every
         change in the event handler, in order.
 
+        With ``coalesce``, once a frame is shown and no change is waiting, the worker draws
+        ahead the frames a reader is most likely to ask for next: one arrow-key step further
+        in the direction the control last moved, one step back, two steps further, then one
+        step either way for each other control. A change to one of those values is then
+        answered with the frame already drawn. The last 64 frames are kept (about 3 MB);
+        values equal to 10 significant digits share a frame (a slider's value computed in
+        the browser can differ from Python's in the last bit). Calling :meth:`figure` or
+        :meth:`time_update` stops the drawing ahead until a control moves again.
+
         After each frame, ``demo.shown`` holds the control values the figure on display was
         drawn for, and ``demo.frame_times`` ends with ``(received, started, sent)``: when
         the change reached the kernel, when its drawing began and when its PNG was handed
@@ -334,7 +373,7 @@ class Demo:
         if not isinstance(coalesce, bool):
             raise TypeError(f"Demo.widget: coalesce must be True or False, got {coalesce!r}")
         ctrls = {name: c.make(name) for name, c in self.controls.items()}
-        image = w.Image(value=self._frame(self.defaults()), format="png")
+        image = w.Image(value=self._cached_frame(self.defaults()), format="png")
         self.shown = self.defaults()
         self._image, self._ctrls = image, ctrls  # the newest view, for benchmarks
         self.frame_times = collections.deque(maxlen=1000)
@@ -342,14 +381,16 @@ class Demo:
         def show(job):
             values, received = job
             started = time.time()
-            image.value = self._frame(values)
+            image.value = self._cached_frame(values)
+            self._ahead = self._likely_next(values, self.shown)
             self.shown = values
             self.frame_times.append((received, started, time.time()))
 
-        self._latest = _Latest(show) if coalesce else None
+        self._latest = _Latest(show, spare=self._draw_ahead) if coalesce else None
 
         def on_change(change):
             job = ({name: c.value for name, c in ctrls.items()}, time.time())
+            self._hold = False
             if self._latest is None:
                 show(job)
             else:
@@ -363,11 +404,71 @@ class Demo:
         )
 
     def _frame(self, values) -> bytes:
-        self.update(**values)
-        return self.render_png()
+        with self._lock:
+            self.update(**values)
+            return self.render_png()
+
+    @staticmethod
+    def _key(values: dict) -> tuple:
+        return tuple(
+            (n, float(f"{v:.10g}") if isinstance(v, float) else v) for n, v in values.items()
+        )
+
+    def _cached_frame(self, values) -> bytes:
+        """The PNG for ``values``: drawn ahead already, or drawn now (and kept)."""
+        key = self._key(values)
+        if key in self._frames:
+            self._frames.move_to_end(key)
+            return self._frames[key]
+        png = self._frames[key] = self._frame(values)
+        while len(self._frames) > 64:
+            self._frames.popitem(last=False)
+        return png
+
+    def _likely_next(self, values: dict, before: dict) -> list:
+        """The values a reader may ask for after ``values`` (reached from ``before``)."""
+        moved = [n for n in values if values[n] != before.get(n)]
+        ahead = []
+
+        def step(name, direction):
+            spec = self.controls[name]
+            if isinstance(spec, (Slider, LogSlider, Choice)):
+                v = spec.near(values[name], direction)
+                if v is not None:
+                    ahead.append({**values, name: v})
+
+        if moved:
+            name = moved[0]
+            spec = self.controls[name]
+            if isinstance(spec, Choice):
+                way = (
+                    1 if spec.options.index(values[name]) > spec.options.index(before[name]) else -1
+                )
+            else:
+                way = 1 if values[name] > before[name] else -1
+            step(name, way)
+            step(name, -way)
+            step(name, 2 * way)
+        for name in self.controls:
+            if not moved or name != moved[0]:
+                step(name, 1)
+                step(name, -1)
+        return ahead[:8]
+
+    def _draw_ahead(self) -> bool:
+        """Draw the next likely frame not drawn yet; False when there is none (or on hold)."""
+        while self._ahead and not self._hold:
+            values = self._ahead.pop(0)
+            if self._key(values) not in self._frames:
+                self._cached_frame(values)
+                return True
+        return False
 
     def wait(self, timeout: float = 10.0) -> bool:
-        """Wait until the live widget has drawn the last change; False on timeout."""
+        """Wait until the live widget has drawn the last change and the frames ahead of it.
+
+        False on timeout. The figure is then free for the caller to read.
+        """
         latest = getattr(self, "_latest", None)
         return True if latest is None else latest.wait(timeout)
 
@@ -496,25 +597,28 @@ class _Latest:
     always the last one ``fn`` sees. One worker thread serves every value and then waits
     for the next: matplotlib keeps its fonts per thread, so a new thread per value would
     load them again for every frame.
+
+    ``spare``, if given, is called on the same thread whenever nothing is waiting, one
+    piece of work per call, until it returns False; a newly submitted value is served
+    before the next piece. It is for work that may help the next value (drawing the
+    frames a reader is likely to ask for next); its errors are dropped, since it only
+    ever prepares what ``fn`` would otherwise compute itself.
     """
 
-    def __init__(self, fn):
-        import threading
-
-        self._fn = fn
+    def __init__(self, fn, spare=None):
+        self._fn, self._spare_fn = fn, spare
         self._wake = threading.Condition()
         self._idle = threading.Event()
         self._idle.set()
         self._pending = None
         self._has_pending = False
+        self._spare = False  # spare work may be done
         self._thread = None
         self.skipped = 0
         self.done = 0
         self.error = None
 
     def submit(self, value):
-        import threading
-
         with self._wake:
             if self._has_pending:
                 self.skipped += 1
@@ -528,17 +632,30 @@ class _Latest:
     def _serve(self):
         while True:
             with self._wake:
-                while not self._has_pending:
+                while not self._has_pending and not self._spare:
                     self._idle.set()
                     self._wake.wait()
-                value, self._pending, self._has_pending = self._pending, None, False
-            try:
-                self._fn(value)
-            except Exception as err:  # shown by wait(), never lost in the thread
-                self.error = err
-            self.done += 1
+                job = self._has_pending
+                if job:
+                    value, self._pending, self._has_pending = self._pending, None, False
+            if job:
+                try:
+                    self._fn(value)
+                except Exception as err:  # shown by wait(), never lost in the thread
+                    self.error = err
+                self.done += 1
+                more = self._spare_fn is not None
+            else:
+                try:
+                    more = bool(self._spare_fn())
+                except Exception:
+                    more = False
+            with self._wake:
+                if not self._has_pending:
+                    self._spare = more
 
     def wait(self, timeout):
+        """Wait until the last value is served and the spare work done; False on timeout."""
         finished = self._idle.wait(timeout)
         if self.error is not None:
             err, self.error = self.error, None
@@ -1061,9 +1178,25 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
         }
 
     runs = _Recent(lambda steps, *kwargs: run(problem, factory(**dict(kwargs)), steps))
+    eff_span = []  # the effective rates' range over the runs at each slider's two ends
+
+    def eff_range(tr):
+        e = tr.eff_lr[np.isfinite(tr.eff_lr) & (tr.eff_lr > 0)]
+        return [e.min(), e.max()] if e.size else []
+
+    def ends(steps, kwargs):
+        """Runs with each slider at its two ends (the others as given): the eff_lr range."""
+        span = eff_range(runs(steps, *sorted(kwargs.items())))
+        for name, spec in controls.items():
+            if name != "steps" and isinstance(spec, (Slider, LogSlider)):
+                for v in (spec.grid()[0], spec.grid()[-1]):
+                    span += eff_range(runs(steps, *sorted({**kwargs, name: float(v)}.items())))
+        return [min(span), max(span)] if span else []
 
     def update(h, steps, **kwargs):
         tr = runs(int(steps), *sorted(kwargs.items()))
+        if not eff_span:
+            eff_span.extend(ends(int(steps), kwargs))
         axes = h["axes"]
         h["path"].set_data(tr.x[:, 0], tr.x[:, 1])
         gap = np.maximum(tr.gap(), 1e-16)
@@ -1073,14 +1206,17 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
         )
         h["t0"].set_text(f"{factory.__name__}({shown})")
         h["t1"].set_text(_status_text(tr, problem))
-        # a diverging run leaves through the top instead of stretching the axis
+        # Axes that stay put while a slider moves, so a frame only redraws the lines: the
+        # loss from 1e-16 to 1e4 times the starting gap (the same for every run; a
+        # diverging run leaves through the top), and the effective rates over the range
+        # that the runs at each slider's two ends span, widened if a run leaves it.
         changed = []
-        if set_log_limits(axes[1], gap.min(), min(gap.max(), gap[0] * 1e4), int(steps)):
+        if set_log_limits(axes[1], 1e-16, gap[0] * 1e4, int(steps)):
             changed.append(axes[1])
-        e = tr.eff_lr[np.isfinite(tr.eff_lr) & (tr.eff_lr > 0)]
         for j, line in enumerate(h["eff"]):
             line.set_data(tr.k[:-1], np.maximum(tr.eff_lr[:, j], 1e-300))
-        if e.size and set_log_limits(axes[2], e.min(), e.max(), int(steps)):
+        e = eff_range(tr) + eff_span
+        if e and set_log_limits(axes[2], min(e), max(e), int(steps), widen_only=True):
             changed.append(axes[2])
         return changed
 
@@ -1140,7 +1276,7 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
         }
 
     def update(h, scale, steps):
-        lo, hi = np.inf, 0.0
+        hi = 0.0
         for i, name in enumerate(names):
             tr = runs(name, scale, int(steps))
             h["paths"][i].set_data(tr.x[:, 0], tr.x[:, 1])
@@ -1150,10 +1286,11 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
                 f"{name}: "
                 + (f"diverged at step {tr.diverged_at}" if tr.diverged else f"{gap[-1]:.1e}")
             )
-            # a diverging run leaves through the top instead of stretching the axis
-            lo, hi = min(lo, gap.min()), max(hi, min(gap.max(), gap[0] * 1e4))
+            hi = max(hi, gap[0] * 1e4)
         h["t1"].set_text(f"every lr × {10.0**scale:.3g}")
-        changed = set_log_limits(h["ax1"], lo, hi, int(steps), widen_only=True)
+        # a fixed range, from 1e-16 to 1e4 times the starting gap (a diverging run leaves
+        # through the top): the axes stay put while the slider moves
+        changed = set_log_limits(h["ax1"], 1e-16, hi, int(steps))
         return [h["ax1"]] if changed else None
 
     return Demo(controls, setup, update, title=f"Race on {problem.name}")

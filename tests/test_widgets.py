@@ -147,6 +147,51 @@ def test_a_fast_drag_ends_on_the_final_frame(coalesce):
         assert latest.done + latest.skipped == len(values) and latest.done >= 1
 
 
+def test_arrow_key_neighbours_stop_at_the_ends():
+    s, log = widgets.Slider(0, 10, 2, 4), widgets.LogSlider(-3, -1, 0.01, step=0.5)
+    assert s.near(4, 1) == 6 and s.near(10, 1) is None and s.near(0, -1) is None
+    assert isinstance(s.near(4, 1), int) and s.near(0.5, 1) == 2.5
+    assert log.near(0.01, 1) == pytest.approx(10**-1.5) and log.near(0.1, 1) is None
+    choice = widgets.Choice(("a", "b", "c"), "b")
+    assert (choice.near("b", 1), choice.near("a", -1), choice.near("c", 2)) == ("c", None, None)
+
+
+def test_frames_drawn_ahead_are_the_frames_a_move_would_draw():
+    # After a move, the worker draws ahead the next arrow-key values; a move to one of
+    # them is answered with that frame, which must be exactly the one drawn afresh.
+    demo = _lr_demo()
+    view = demo.widget()
+    (image,) = [c for c in view.children if isinstance(c, ipywidgets.Image)]
+    (lr,) = [c for c in _controls(view) if isinstance(c, ipywidgets.FloatLogSlider)]
+    spec = demo.controls["lr"]
+    lr.value = float(spec.near(lr.value, 1))
+    assert demo.wait()
+    ahead = float(spec.near(lr.value, 1))  # one step further the same way: drawn first
+    assert demo._key({"lr": ahead, "steps": 30}) in demo._frames
+
+    def no_drawing(values):
+        raise AssertionError(f"drew {values} again")
+
+    demo._frame = no_drawing  # the move below must be answered without drawing
+    lr.value = ahead * (1 + 1e-15)  # the browser's value may differ in the last bit
+    assert demo.wait()
+    reference = _lr_demo()
+    reference.update(lr=lr.value)
+    np.testing.assert_array_equal(_pixels(bytes(image.value)), _pixels(reference.render_png()))
+    assert demo.shown["lr"] == lr.value
+
+
+def test_a_static_figure_stops_the_drawing_ahead():
+    demo = _lr_demo()
+    view = demo.widget()
+    (lr,) = [c for c in _controls(view) if isinstance(c, ipywidgets.FloatLogSlider)]
+    demo.figure(lr=0.05)  # a later cell's static figure: the live view must not redraw it
+    demo._ahead = [{"lr": 0.07, "steps": 30}]
+    assert demo._draw_ahead() is False and demo._ahead
+    lr.value = float(demo.controls["lr"].near(lr.value, 1))  # the reader moves a control
+    assert demo.wait() and len(demo._frames) > 2
+
+
 def test_one_worker_thread_draws_every_frame():
     # matplotlib keeps fonts per thread: a thread per frame would load them for every frame
     import threading
