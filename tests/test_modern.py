@@ -11,8 +11,9 @@ next to it, never copied from the code's output):
 * equivalences: Lion with betas (0, 0) is sign descent, Schedule-Free SGD with momentum 0
   evaluates its gradient on plain gradient descent's path, its first step is an SGD (or
   Adam) step, momentum 1 gives ``y = x``;
-* agreement with the authors' PyTorch packages on stored runs (``tests/reference/modern.json``,
-  written by ``scripts/make_reference_modern.py``), and that learnlr's argument names and
+* agreement with the reference PyTorch packages on stored runs (``tests/reference/modern.json``,
+  written by ``scripts/make_reference_modern.py``): the authors' own for Schedule-Free and
+  Prodigy, the third-party ``lion-pytorch`` for Lion; and that learnlr's argument names and
   defaults are theirs;
 * argument checks, :func:`eval_point`, :func:`eval_points`, :func:`run_eval` and ``explain``.
 """
@@ -481,7 +482,7 @@ def test_prodigy_accepts_an_unbounded_growth_rate():
 
 
 # --------------------------------------------------------------------------------------
-# Agreement with the authors' PyTorch packages
+# Agreement with the reference PyTorch packages (Lion's is third-party: lion-pytorch)
 # --------------------------------------------------------------------------------------
 DATA = json.loads(REFERENCE.read_text())
 # arguments of the PyTorch classes that learnlr leaves out (engineering, not the algorithm)

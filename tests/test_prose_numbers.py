@@ -33,6 +33,7 @@ NOT_PROSE = [
     re.compile(r"<[^>\n]+>"),  # HTML tags and autolinks
     re.compile(r"https?://\S+"),
     re.compile(r"^\s{0,3}#.*$", re.M),  # headings: section numbers
+    re.compile(r"^\s*\d+\.(?=\s)", re.M),  # the markers of a numbered list
 ]
 
 # A chapter's reference list: from a heading that names it to the next heading.
@@ -56,6 +57,11 @@ ALLOWED = [
     ),
     (r"\b(?:1[89]|20)\d\d[a-z]?(?=[);,]\s*(?:[A-Z§]|p\.|ch\.|sec|$))", "the year of a citation"),
     (r"arXiv:\s?\d{4}\.\d{4,5}(?:v\d)?", "an arXiv identifier"),
+    (
+        r"\b(?:Theorem|Lemma|Proposition|Corollary|Algorithm|Eq\.|Equation|Figure|Table|"
+        r"Appendix)\s\d+(?:\.\d+)*",
+        "a numbered result, equation, figure or table of a cited work",
+    ),
     (r"\b(?:ICLR|ICML|NeurIPS|NIPS|COLT|AISTATS|CVPR)\s(?:1[89]|20)\d\d\b", "a venue's year"),
     (
         r"\b(?:Keras|PyTorch|fastai|fast\.ai|Python|ipywidgets|JupyterLab)\s\d+(?:\.\d+)*",
@@ -142,6 +148,8 @@ def test_every_glue_reference_is_glued(path):
         ("Text.\n\n## References\n- A. B (2020). Title 12(3), 45-67.", []),
         ("see [chapter 2](02_momentum.ipynb) and [the 3 runs](x.ipynb)", ["3"]),
         ("between steps 80 and 100, with 2 seeds", ["80", "100", "2"]),
+        ("1. first\n2. second, 3 times", ["3"]),
+        ("Bottou et al. (2018, Theorem 4.6) show it.", []),
     ],
 )
 def test_the_detector(markdown, numbers):
