@@ -30,13 +30,17 @@ Rumelhart, Hinton & Williams (1986), Nature 323, 533-536.
 
 The data: :func:`load_digits_split` reads scikit-learn's bundled copy of the UCI optical
 recognition of handwritten digits test set (1,797 images of 8x8 pixels, Alpaydin & Kaynak
-1998); nothing is downloaded. scikit-learn is imported inside that function only.
+1998); nothing is downloaded, and scikit-learn is not imported: the function reads the
+file that ``sklearn.datasets.load_digits`` reads.
 
-NumPy only (plus scikit-learn to read the data); the chapters draw the figures.
+NumPy only (plus the data file that comes with scikit-learn); the chapters draw the figures.
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -116,11 +120,9 @@ def load_digits_split(seed=0, n_val=360, n_test=360) -> DigitsSplit:
     seed = check_int(name, "seed", seed, 0)
     n_val = check_int(name, "n_val", n_val, 1)
     n_test = check_int(name, "n_test", n_test, 1)
-    from sklearn.datasets import load_digits  # bundled with scikit-learn; no download
-
-    digits = load_digits()
-    X = np.asarray(digits.data, dtype=float) / 16.0
-    y = np.asarray(digits.target, dtype=np.int64)
+    table = _bundled_digits()
+    X = table[:, :-1] / 16.0
+    y = table[:, -1].astype(np.int64)
     n = X.shape[0]
     if n_val + n_test >= n:
         raise ValueError(
@@ -130,6 +132,24 @@ def load_digits_split(seed=0, n_val=360, n_test=360) -> DigitsSplit:
     perm = np.random.default_rng(seed).permutation(n)
     test, val, train = np.split(perm, [n_test, n_test + n_val])
     return DigitsSplit(X[train], y[train], X[val], y[val], X[test], y[test])
+
+
+def _bundled_digits() -> np.ndarray:
+    """scikit-learn's ``digits.csv.gz`` (64 pixels and the label per row), read directly.
+
+    This is the file ``sklearn.datasets.load_digits`` reads; locating it without importing
+    scikit-learn saves a few seconds of imports (SciPy and more) in every chapter that loads
+    the digits. ``tests/test_mlp.py`` checks that the values are ``load_digits()``'s.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            "load_digits_split: the digits ship with scikit-learn, a dependency of learnlr; "
+            "install it with pip install scikit-learn"
+        )
+    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz")
+    with gzip.open(path, "rt") as f:
+        return np.loadtxt(f, delimiter=",")
 
 
 # --------------------------------------------------------------------------------------
