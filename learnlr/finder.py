@@ -175,7 +175,7 @@ def slide(lrs, losses, num_it, lr_diff=15, thresh=0.005, adjust_value=1.0):
     Needs ``lr_diff + 1`` kept points (16 by default), as fast.ai's does: with fewer, fast.ai
     raises ``IndexError`` (``ValueError`` with a single point) and this raises
     :class:`TooFewPoints`. A sweep of ``num_it`` updates that runs to the end keeps
-    ``num_it - num_it // 10 - 5`` points, so slide needs ``num_it >= 24``.
+    ``num_it - num_it // 10 - 5`` points, so slide needs ``num_it >= 23``.
     """
     lrs, losses = trim(lrs, losses, num_it)
     _need("slide", losses, max(lr_diff + 1, 2))
