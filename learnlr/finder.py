@@ -58,7 +58,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._checks import check_int, check_interval, check_positive, check_problem, check_vector
+from learnlr._checks import (
+    check_int,
+    check_interval,
+    check_positive,
+    check_problem,
+    check_start_loss,
+    check_vector,
+)
 from learnlr.problems import Problem
 
 __all__ = [
@@ -287,6 +294,9 @@ def lr_find(
     x = problem.x0 if x0 is None else check_vector(name, "x0", x0)
     if x.shape != (problem.dim,):
         raise ValueError(f"{name}: x0 must have shape ({problem.dim},), got {x.shape}")
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x)
+    check_start_loss(name, loss0, None)  # a sweep must start where the loss is finite
 
     rates = sweep_rates(start_lr, end_lr, num_it)
     optimizer = opt(lr=lambda k: rates[k])
