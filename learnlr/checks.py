@@ -735,7 +735,8 @@ def check_choice(
     -0.02, past the minimum")``. The message names what happened, so the student learns from
     a wrong choice. Missing, non-numeric and non-finite answers are reported without running
     the criterion; a value the experiment refuses (an optimizer's ``ValueError`` or
-    ``TypeError`` for a negative rate, say) is reported with the refusal's message.
+    ``TypeError`` for a negative rate, say) or that makes its arithmetic fail
+    (``OverflowError``, ``ZeroDivisionError``) is reported with the error's message.
 
     Args:
         exercise: an id such as ``"4.3"`` (recorded with the result).
@@ -755,7 +756,7 @@ def check_choice(
     try:
         with np.errstate(all="ignore"):
             met, what = criterion(a)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, ArithmeticError) as err:
         return _record(exercise, False, f"your answer {fmt(a, 6)} cannot be used: {err}")
     verdict = "meets" if met else "does not meet"
     return _record(exercise, bool(met), f"{fmt(a, 6)} {verdict} the criterion: {what}")

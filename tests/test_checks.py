@@ -282,6 +282,8 @@ def test_check_choice_reports_a_value_the_experiment_refuses():
     res = checks.check_choice("t", -1.0, _below_one)
     assert not res.passed
     assert "cannot be used: demo: lr must be >= 0, got -1.0" in res.message
+    res = checks.check_choice("t", 0.0, lambda value: (1 / value > 0, "ran"))
+    assert not res.passed and "cannot be used: float division by zero" in res.message
 
 
 def test_check_choice_is_recorded_and_rejects_a_criterion_that_is_not_callable():
