@@ -712,3 +712,51 @@ def check_function_sealed(
         )
         return _record(exercise, False, f"your {output} {fmt(got, 6)} is not right {where}{hint}")
     return _record(exercise, True, f"all {len(cases)} cases are right")
+
+
+# --------------------------------------------------------------------------------------
+# Chosen values: any answer that meets the criterion passes, checked by running it
+# --------------------------------------------------------------------------------------
+
+__all__.append("check_choice")
+
+
+def check_choice(
+    exercise: str,
+    answer: Any,
+    criterion: Callable[[float], tuple[bool, str]],
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Check a chosen number (a rate, a hyper-parameter) by running the experiment it is for.
+
+    An exercise of the kind "choose a rate for this problem" has many right answers, so there
+    is no expected value to seal: ``criterion(value)`` runs the experiment with the student's
+    value and returns ``(met, what_happened)``, e.g. ``(False, "the first step took x to
+    -0.02, past the minimum")``. The message names what happened, so the student learns from
+    a wrong choice. Missing, non-numeric and non-finite answers are reported without running
+    the criterion; a value the experiment refuses (an optimizer's ``ValueError`` or
+    ``TypeError`` for a negative rate, say) or that makes its arithmetic fail
+    (``OverflowError``, ``ZeroDivisionError``) is reported with the error's message.
+
+    Args:
+        exercise: an id such as ``"4.3"`` (recorded with the result).
+        answer: the student's number (a float, an int or an array with one element).
+        criterion: the instructor's experiment, called with the answer as a float.
+        time_limit: seconds allowed to read the answer (wall clock).
+    """
+    if not callable(criterion):
+        raise TypeError(f"check_choice: criterion must be callable, got {criterion!r}")
+    if answer is None or answer is Ellipsis:
+        return _record(exercise, False, "not done yet (no answer given)")
+    a = _answer_number(exercise, answer, time_limit)
+    if isinstance(a, CheckResult):
+        return a
+    if not np.isfinite(a):
+        return _record(exercise, False, f"your answer {fmt(a, 6)} is not a finite number")
+    try:
+        with np.errstate(all="ignore"):
+            met, what = criterion(a)
+    except (ValueError, TypeError, ArithmeticError) as err:
+        return _record(exercise, False, f"your answer {fmt(a, 6)} cannot be used: {err}")
+    verdict = "meets" if met else "does not meet"
+    return _record(exercise, bool(met), f"{fmt(a, 6)} {verdict} the criterion: {what}")

@@ -359,7 +359,8 @@ def _ad_plus(x, g, v, u, rho, eps):
 
 #: Typical mistakes in the Adadelta-step exercise, as ``{hint: wrong_function}``.
 ADADELTA_STEP_MISTAKES = {
-    "eps goes inside both square roots: sqrt(u + eps) / sqrt(v + eps)": _ad_eps_outside,
+    "that is still the port's mistake: compare where eps goes with Zeiler's step (section "
+    "4.5); at the start u = 0, so what eps does there sets the first steps": _ad_eps_outside,
     "u averages the squared *steps* Delta**2, computed after Delta, not the squared "
     "gradients": _ad_u_first,
     "u averages the squared steps: (1 - rho) * Delta**2": _ad_u_not_squared,

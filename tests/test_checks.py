@@ -232,3 +232,62 @@ def test_sealed_values_pass_fail_and_hint_without_showing_the_value():
         checks.seal("0.4")
     with pytest.raises(ValueError, match="seal: digits"):
         checks.seal(0.4, digits=0)
+
+
+# --------------------------------------------------------------------------------------
+# check_choice: a chosen value is checked by running the experiment it is for
+# --------------------------------------------------------------------------------------
+
+
+def _below_one(value):
+    """A stand-in experiment: met when 0 < value < 1; refuses negative values like an
+    optimizer does."""
+    if value < 0:
+        raise ValueError(f"demo: lr must be >= 0, got {value}")
+    return 0 < value < 1, f"value {value:g}"
+
+
+def test_check_choice_passes_any_value_that_meets_the_criterion():
+    for good in (0.001, 0.5, 0.999, np.float64(0.3), np.array([0.2]), 1 / 3):
+        res = checks.check_choice("t", good, _below_one)
+        assert res.passed, res.message
+        assert "meets the criterion" in res.message
+
+
+def test_check_choice_reports_what_happened_for_a_value_that_fails():
+    res = checks.check_choice("t", 2.0, _below_one)
+    assert not res.passed
+    assert "does not meet the criterion: value 2" in res.message
+
+
+def test_check_choice_reports_bad_answers_without_running_the_criterion():
+    calls = []
+
+    def criterion(value):
+        calls.append(value)
+        return True, "ran"
+
+    assert "not done yet" in checks.check_choice("t", None, criterion).message
+    assert "not done yet" in checks.check_choice("t", ..., criterion).message
+    for bad in (float("nan"), float("inf"), -np.inf):
+        res = checks.check_choice("t", bad, criterion)
+        assert not res.passed and "not a finite number" in res.message
+    for bad in ("0.5", True, np.zeros(3), [0.5, 0.6], object()):
+        res = checks.check_choice("t", bad, criterion)
+        assert not res.passed, bad
+    assert calls == []
+
+
+def test_check_choice_reports_a_value_the_experiment_refuses():
+    res = checks.check_choice("t", -1.0, _below_one)
+    assert not res.passed
+    assert "cannot be used: demo: lr must be >= 0, got -1.0" in res.message
+    res = checks.check_choice("t", 0.0, lambda value: (1 / value > 0, "ran"))
+    assert not res.passed and "cannot be used: float division by zero" in res.message
+
+
+def test_check_choice_is_recorded_and_rejects_a_criterion_that_is_not_callable():
+    res = checks.check_choice("t-rec", 0.5, _below_one)
+    assert checks.results()[-1] == res
+    with pytest.raises(TypeError, match="check_choice: criterion must be callable"):
+        checks.check_choice("t", 0.5, "criterion")
