@@ -50,6 +50,7 @@ __all__ = [
     "CheckResult",
     "RESULTS",
     "Remote",
+    "check_choice",
     "check_function",
     "check_value",
     "check_schedule",
@@ -712,3 +713,40 @@ def check_function_sealed(
         )
         return _record(exercise, False, f"your {output} {fmt(got, 6)} is not right {where}{hint}")
     return _record(exercise, True, f"all {len(cases)} cases are right")
+
+
+# --------------------------------------------------------------------------------------
+# Chosen values: any choice that meets the criterion passes
+# --------------------------------------------------------------------------------------
+
+
+def check_choice(
+    exercise: str,
+    answer: Any,
+    judge: Callable[[float], tuple[bool, str]],
+    hint: str = "",
+    time_limit: float = 2.0,
+) -> CheckResult:
+    """Check a chosen number (a rate, a momentum) by running the experiment with it.
+
+    ``judge(value)`` runs the experiment with the answer and returns ``(passed, what)``:
+    whether the criterion was met and what the run did (``"reached 1e-6 in 97 steps"``,
+    ``"diverged at step 12"``). Any answer that meets the criterion passes, so there is no
+    single expected value to show or to copy. ``hint`` is added when it fails. The answer is
+    read as :func:`check_value` reads it (``None``, text, booleans and arrays of several
+    numbers are reported); NaN and inf are reported without running the experiment. Any
+    other number reaches ``judge``, which must answer for it too (a negative rate, a run that
+    diverges); floating-point warnings are silenced while it runs.
+    """
+    if answer is None or answer is Ellipsis:
+        return _record(exercise, False, "not done yet (no answer given)")
+    a = _answer_number(exercise, answer, time_limit)
+    if isinstance(a, CheckResult):
+        return a
+    if not np.isfinite(a):
+        return _record(exercise, False, f"your answer {fmt(a, 6)} is not a finite number")
+    with np.errstate(all="ignore"):
+        passed, what = judge(a)
+    extra = f" -- {hint}" if hint and not passed else ""
+    verdict = "meets the criterion" if passed else "does not meet the criterion"
+    return _record(exercise, bool(passed), f"{fmt(a, 6)} {verdict}: {what}{extra}")

@@ -232,3 +232,52 @@ def test_sealed_values_pass_fail_and_hint_without_showing_the_value():
         checks.seal("0.4")
     with pytest.raises(ValueError, match="seal: digits"):
         checks.seal(0.4, digits=0)
+
+
+# --- check_choice: any chosen value that meets the criterion passes -------------------------
+
+
+def _below_one(value):
+    return value < 1, f"the run used {value:g}"
+
+
+def test_check_choice_passes_any_value_that_meets_the_criterion_and_fails_the_others():
+    assert checks.check_choice("t.c", 0.3, _below_one).passed
+    assert checks.check_choice("t.c", np.float64(0.9), _below_one).passed
+    result = checks.check_choice("t.c", 3, _below_one, hint="try a smaller value")
+    assert not result.passed
+    assert result.message == "3 does not meet the criterion: the run used 3 -- try a smaller value"
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "not done yet"),
+        (..., "not done yet"),
+        ("0.3", "text"),
+        (True, "your answer is"),
+        (np.array([0.1, 0.2]), "expected one number"),
+        (float("nan"), "not a finite number"),
+        (float("inf"), "not a finite number"),
+    ],
+)
+def test_check_choice_reports_what_is_not_a_number_without_running_the_judge(answer, says):
+    ran = []
+    result = checks.check_choice("t.c", answer, lambda v: ran.append(v) or (True, "ran"))
+    assert not result.passed
+    assert says in result.message
+    assert ran == []
+
+
+def test_check_choice_silences_floating_point_warnings_of_a_diverging_run():
+    import warnings
+
+    def diverging(value):
+        x = np.array([value])
+        for _ in range(2000):
+            x = x * 1e10
+        return bool(np.isfinite(x).all()), "diverged"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not checks.check_choice("t.c", 2.0, diverging).passed
