@@ -343,7 +343,9 @@ def _reference_lines(code):
 
 def _expected_values(code, imports):
     """What a region's value checks compare with (``check_value``'s third argument),
-    computed by running the region with the student's names set to None."""
+    computed by running the region with the student's names set to None; None when the
+    region measures it on the chapter's own objects (a run the chapter set up), which this
+    cannot do without the chapter."""
     values = []
 
     def record(exercise, answer, expected, *args, **kwargs):
@@ -360,7 +362,10 @@ def _expected_values(code, imports):
     space["checks"] = stub
     for name in grader._free_names(code):
         space.setdefault(name, None)
-    exec(compile(code, "<hidden tests>", "exec"), space)
+    try:
+        exec(compile(code, "<hidden tests>", "exec"), space)
+    except (TypeError, AttributeError):  # an operation on one of the chapter's objects
+        return None
     return values
 
 
@@ -399,8 +404,13 @@ def test_student_copies_hold_no_reference_and_no_expected_value(student_copies, 
         # an exercise that asks for a number hides the number (checked below), not the runs
         # that measure it
         lines = _reference_lines(region) if "check_function" in region else set()
-        if ids != ["1.1"]:  # 1.1's reference, x - lr * g, is the equation chapter 1 teaches
-            assert lines or _expected_values(region, imports), f"no reference found for {ids}"
+        values = _expected_values(region, imports)
+        if values is None:
+            # predict, then run: the expected value is measured by a run in the hidden test
+            # (a *_hidden function) on the chapter's objects; the visible check runs it too
+            assert re.search(r"def \w+_hidden\(", region), (ids, "no run found")
+        elif ids != ["1.1"]:  # 1.1's reference, x - lr * g, is the equation chapter 1 teaches
+            assert lines or values, f"no reference found for {ids}"
         # a find-the-bug exercise shows a faulty version (a function named *_given): the
         # reference's lines that it shares are on the page by design; the fix must not be
         hidden = lines - given
@@ -416,7 +426,7 @@ def test_student_copies_hold_no_reference_and_no_expected_value(student_copies, 
         c.source + json.dumps(c.get("outputs", [])) for c in student.cells if c.id in exercise_cells
     )
     for region, ids in regions:
-        for value in _expected_values(region, imports):
+        for value in _expected_values(region, imports) or []:
             for pattern in _shown(value):
                 assert not re.search(pattern, page), (ids, value, pattern)
     assert not any(c.get("outputs") for c in student.cells if c.id in exercise_cells)
@@ -439,17 +449,19 @@ def test_no_reference_of_an_exercise_is_importable_from_the_package():
     "chapter, secrets",
     [
         ("07_schedules.ipynb", ["// updates_per_epoch", "HIDDEN TESTS", "steplr_hidden"]),
-        ("10_real_network.ipynb", ["np.log(26)", "3.258", "HIDDEN TESTS"]),
+        ("10_real_network.ipynb", ["start_loss_change = +1", "HIDDEN TESTS"]),
     ],
 )
-def test_sealed_checks_of_chapters_7_and_10_show_no_answer(tmp_path, chapter, secrets):
+def test_checks_of_chapters_7_and_10_show_no_answer(tmp_path, chapter, secrets):
     nb = nbformat.read(ROOT / "notebooks" / chapter, as_version=4)
     copy = coursework.student_notebook(nb, name=chapter)
     ex = {"07_schedules.ipynb": "7.2", "10_real_network.ipynb": "10.3"}[chapter]
     found = next(e for e in coursework.exercises(copy) if e.id == ex)
     cells = [c for c in copy.cells if c.get("id") in {found.check_cell, *found.solution_cells}]
     text = "\n".join(c.source + json.dumps(c.get("outputs", [])) for c in cells)
-    assert "_sealed(" in text  # check_sealed or check_function_sealed
+    # 7.2 compares with sealed digests; 10.3 runs the experiment with the student's choice
+    check = {"07_schedules.ipynb": "_sealed(", "10_real_network.ipynb": "check_choice"}
+    assert check[chapter] in text
     for secret in secrets:
         assert secret not in text, secret
 
