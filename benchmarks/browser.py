@@ -202,11 +202,13 @@ def free_port() -> int:
 
 def start_lab(root: Path, port: int, runtime: Path, log) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("jupyter-lab")
-    # Every cell in the DOM (no windowing), so the demo's cell can be found by its text;
-    # the widget's view may appear after the notebook is idle, so find_demo waits for it.
+    # JupyterLab's default windowing ("contentVisibility", as a reader has it): every cell
+    # is in the DOM, so the demo's cell can be found by its place, and the browser skips
+    # painting the cells out of view. The widget's view may appear after the notebook is
+    # idle, so find_demo waits for it.
     settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True, exist_ok=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "contentVisibility"}')
     # Workspaces too are kept apart: the user's saved workspace (shared by every JupyterLab
     # on the machine) reopens every notebook it last had open, each with its widgets, and a
     # page then takes minutes to load or never shows the chapter asked for.

@@ -38,7 +38,7 @@ def record(measure, value, target, unit, ratio=None, ok=None, note=""):
         dict(measure=measure, value=value, unit=unit, target=target, ratio=ratio, ok=ok, note=note)
     )
     shown = "-" if value is None else f"{value:.3g} {unit}"
-    goal = "-" if target is None else f"<= {target:g} {unit}"
+    goal = "-" if target is None else f"<= {target:.3g} {unit}"
     of_target = "-" if value is None or target is None else f"{value / target:.2f}"
     mark = {True: "pass", False: "FAIL", None: "-"}[ok]
     print(f"  {measure:<58} {shown:>10} {goal:>11} {of_target:>7}  {mark:<4}  {note}", flush=True)
@@ -56,6 +56,13 @@ def median_time(fn, repeats=15, warmup=2):
 
 
 # --------------------------------------------------------------------------------------
+# A slider move in the kernel (update + PNG): median <= 50 ms, p95 <= 100 ms, met with a
+# margin of 1.5x so that a slower machine still meets them: judged against 33 and 67 ms.
+WIDGET_MARGIN = 1.5
+WIDGET_MEDIAN_MS, WIDGET_P95_MS = 50 / WIDGET_MARGIN, 100 / WIDGET_MARGIN
+MARGIN_NOTE = f"50 and 100 ms with a {WIDGET_MARGIN}x margin"
+
+
 def bench_widgets():
     import matplotlib
 
@@ -105,8 +112,8 @@ def bench_widgets():
                 demo.render_png()
                 times.append(time.perf_counter() - t0)
         med, p95 = float(np.median(times)) * 1e3, float(np.percentile(times, 95)) * 1e3
-        record(f"widget {name}: median", med, 50, "ms")
-        record(f"widget {name}: p95", p95, 100, "ms")
+        record(f"widget {name}: median", med, WIDGET_MEDIAN_MS, "ms", note=MARGIN_NOTE)
+        record(f"widget {name}: p95", p95, WIDGET_P95_MS, "ms", note=MARGIN_NOTE)
 
 
 # --------------------------------------------------------------------------------------
@@ -302,8 +309,9 @@ def bench_chapter_widgets():
         text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
         moves = np.array(json.loads(text.strip().splitlines()[-1])) * 1e3
         label = f"widget ch{stem[:2]} {var} ({len(moves)} moves)"
-        record(f"{label}: median", float(np.median(moves)), 50, "ms")
-        record(f"{label}: p95", float(np.percentile(moves, 95)), 100, "ms")
+        med, p95 = float(np.median(moves)), float(np.percentile(moves, 95))
+        record(f"{label}: median", med, WIDGET_MEDIAN_MS, "ms", note=MARGIN_NOTE)
+        record(f"{label}: p95", p95, WIDGET_P95_MS, "ms", note=MARGIN_NOTE)
 
 
 def bench_notebooks():

@@ -58,7 +58,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._checks import check_int, check_interval, check_positive, check_problem, check_vector
+from learnlr._checks import (
+    check_int,
+    check_interval,
+    check_positive,
+    check_problem,
+    check_start_loss,
+    check_vector,
+)
 from learnlr.problems import Problem
 
 __all__ = [
@@ -175,7 +182,7 @@ def slide(lrs, losses, num_it, lr_diff=15, thresh=0.005, adjust_value=1.0):
     Needs ``lr_diff + 1`` kept points (16 by default), as fast.ai's does: with fewer, fast.ai
     raises ``IndexError`` (``ValueError`` with a single point) and this raises
     :class:`TooFewPoints`. A sweep of ``num_it`` updates that runs to the end keeps
-    ``num_it - num_it // 10 - 5`` points, so slide needs ``num_it >= 24``.
+    ``num_it - num_it // 10 - 5`` points, so slide needs ``num_it >= 23``.
     """
     lrs, losses = trim(lrs, losses, num_it)
     _need("slide", losses, max(lr_diff + 1, 2))
@@ -287,6 +294,9 @@ def lr_find(
     x = problem.x0 if x0 is None else check_vector(name, "x0", x0)
     if x.shape != (problem.dim,):
         raise ValueError(f"{name}: x0 must have shape ({problem.dim},), got {x.shape}")
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x)
+    check_start_loss(name, loss0, None)  # a sweep must start where the loss is finite
 
     rates = sweep_rates(start_lr, end_lr, num_it)
     optimizer = opt(lr=lambda k: rates[k])

@@ -1,4 +1,4 @@
-r"""Chapters 3 and 4's helpers: feeding chosen gradients, resuming a run, tuning a rate.
+r"""Chapters 3 and 4's helpers: feeding chosen gradients, resuming a run, power laws.
 
 The chapters on AdaGrad, RMSProp and Adadelta measure how an optimizer's per-parameter rate
 responds to the gradients it sees. This module holds the pieces a reader need not see live:
@@ -8,7 +8,6 @@ responds to the gradients it sees. This module holds the pieces a reader need no
   recorded by :func:`learnlr.run` like any other run;
 * :func:`resume` -- continue a finished run, with the optimizer's state (AdaGrad's sum
   :math:`G`, RMSProp's average :math:`v`) carried over, possibly on another problem;
-* :func:`tune_lr` -- the best rate of a small grid, by final loss or by steps to a target;
 * :func:`loglog_slope` -- the exponent :math:`p` of a power law :math:`y \propto t^p`;
 * visible cases and typical mistakes for the exercises on one AdaGrad, RMSProp and Adadelta
   step (:data:`ADAGRAD_STEP_CASES`, :data:`ADAGRAD_STEP_MISTAKES`, and the same for
@@ -20,13 +19,10 @@ NumPy only; the chapters draw the figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
-
 import numpy as np
 
 from learnlr._base import Optimizer
-from learnlr._checks import check_int, check_optimizer, check_positive, check_problem, check_vector
+from learnlr._checks import check_int, check_problem, check_vector
 from learnlr.optimizers import AdadeltaState, adadelta
 from learnlr.problems import Problem
 from learnlr.trace import Trace, run
@@ -35,8 +31,6 @@ __all__ = [
     "GradientSequence",
     "gradient_sequence",
     "resume",
-    "Tuned",
-    "tune_lr",
     "loglog_slope",
     "ADAGRAD_STEP_CASES",
     "ADAGRAD_STEP_MISTAKES",
@@ -205,78 +199,6 @@ def resume(
 
 
 # --------------------------------------------------------------------------------------
-# A rate from a small grid
-# --------------------------------------------------------------------------------------
-class Tuned(NamedTuple):
-    """The result of :func:`tune_lr`."""
-
-    lr: float  # the best rate of the grid
-    score: float  # its score (final loss, or steps to the target)
-    lrs: np.ndarray  # the grid
-    scores: np.ndarray  # every rate's score (inf: diverged, or never reached the target)
-
-
-def tune_lr(
-    problem: Problem,
-    make_opt: Callable[[float], Optimizer],
-    lrs: Sequence[float],
-    steps: int,
-    target: float | None = None,
-) -> Tuned:
-    r"""Try every rate of ``lrs`` and keep the best: the fair way to compare optimizers.
-
-    Each rate ``lr`` runs ``make_opt(lr)`` for ``steps`` updates from ``problem.x0``. The
-    score is the final loss (the full loss for a stochastic problem), or, with ``target``,
-    the number of updates until ``loss - f_min <= target``. Diverged runs, and runs that never
-    reach the target, score ``inf``. Ties go to the first rate in ``lrs``.
-
-    Args:
-        problem: a :class:`~learnlr.problems.Problem` (with known ``f_min`` if ``target``).
-        make_opt: a function of the rate returning an optimizer, e.g.
-            ``lambda lr: optimizers.adagrad(lr=lr)``.
-        lrs: the rates to try, each > 0.
-        steps: updates per run.
-        target: optional gap ``loss - f_min`` to reach.
-
-    Returns:
-        A :class:`Tuned` record.
-
-    Example:
-        >>> from learnlr import optimizers, problems
-        >>> p = problems.quadratic1d(a=1.0)
-        >>> t = tune_lr(p, lambda lr: optimizers.gd(lr=lr), [0.1, 1.0, 2.5], 100, target=1e-8)
-        >>> t.lr, t.scores   # lr = 1/a jumps to the minimum; 2.5 > 2/a diverges
-        (1.0, array([91.,  1., inf]))
-    """
-    name = "tune_lr"
-    check_problem(name, problem)
-    if not callable(make_opt):
-        raise TypeError(f"{name}: make_opt must be a function of the rate, got {make_opt!r}")
-    grid = check_vector(name, "lrs", lrs)
-    if grid.ndim != 1 or grid.size == 0 or np.any(grid <= 0):
-        raise ValueError(f"{name}: lrs must be a non-empty list of rates > 0, got {lrs!r}")
-    steps = check_int(name, "steps", steps, 1)
-    if target is not None:
-        target = check_positive(name, "target", target)
-        if problem.f_min is None:
-            raise ValueError(f"{name}: target needs a problem with known f_min; {problem.name}")
-    scores = np.full(grid.size, np.inf)
-    for i, lr in enumerate(grid):
-        opt = check_optimizer(name, make_opt(float(lr)), made_by=f"make_opt({lr:g})")
-        if target is None:
-            tr = run(problem, opt, steps)
-            if not tr.diverged:
-                scores[i] = tr.loss_final
-        else:
-            tr = run(problem, opt, steps, stop_at_gap=target)
-            hit = tr.steps_to(target)
-            if hit is not None:
-                scores[i] = hit
-    best = int(np.argmin(scores))
-    return Tuned(float(grid[best]), float(scores[best]), grid, scores)
-
-
-# --------------------------------------------------------------------------------------
 # Power laws
 # --------------------------------------------------------------------------------------
 def loglog_slope(t, y) -> float:
@@ -437,7 +359,8 @@ def _ad_plus(x, g, v, u, rho, eps):
 
 #: Typical mistakes in the Adadelta-step exercise, as ``{hint: wrong_function}``.
 ADADELTA_STEP_MISTAKES = {
-    "eps goes inside both square roots: sqrt(u + eps) / sqrt(v + eps)": _ad_eps_outside,
+    "that is still the port's mistake: compare where eps goes with Zeiler's step (section "
+    "4.5); at the start u = 0, so what eps does there sets the first steps": _ad_eps_outside,
     "u averages the squared *steps* Delta**2, computed after Delta, not the squared "
     "gradients": _ad_u_first,
     "u averages the squared steps: (1 - rho) * Delta**2": _ad_u_not_squared,

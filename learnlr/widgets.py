@@ -355,12 +355,12 @@ class Demo:
         change in the event handler, in order.
 
         With ``coalesce``, once a frame is shown and no change is waiting, the worker draws
-        ahead the frames a reader is most likely to ask for next: one arrow-key step further
-        in the direction the control last moved, one step back, two steps further, then one
-        step either way for each other control. A change to one of those values is then
-        answered with the frame already drawn. The last 64 frames are kept (about 3 MB);
-        values equal to 10 significant digits share a frame (a slider's value computed in
-        the browser can differ from Python's in the last bit). Calling :meth:`figure` or
+        ahead the frames a reader is most likely to ask for next: one and two arrow-key
+        steps further in the direction the control last moved. A change to one of those
+        values, or back to one shown before, is then answered with the frame already
+        drawn. The last 64 frames are kept (about 3 MB); values equal to 10 significant
+        digits share a frame (a slider's value computed in the browser can differ from
+        Python's in the last bit). Calling :meth:`figure` or
         :meth:`time_update` stops the drawing ahead until a control moves again.
 
         After each frame, ``demo.shown`` holds the control values the figure on display was
@@ -426,34 +426,27 @@ class Demo:
         return png
 
     def _likely_next(self, values: dict, before: dict) -> list:
-        """The values a reader may ask for after ``values`` (reached from ``before``)."""
+        """The values a reader may ask for after ``values`` (reached from ``before``).
+
+        One and two arrow-key steps further the way the control moved: going back needs
+        nothing, since the frames just shown are kept. Drawing more would keep the worker
+        busy when the next value arrives, and its drawing holds Python's lock that the
+        kernel needs to receive that value and send the frame.
+        """
         moved = [n for n in values if values[n] != before.get(n)]
+        if not moved:
+            return []
+        name, spec = moved[0], self.controls[moved[0]]
+        if isinstance(spec, Choice):
+            way = 1 if spec.options.index(values[name]) > spec.options.index(before[name]) else -1
+        else:
+            way = 1 if values[name] > before[name] else -1
         ahead = []
-
-        def step(name, direction):
-            spec = self.controls[name]
-            if isinstance(spec, (Slider, LogSlider, Choice)):
-                v = spec.near(values[name], direction)
-                if v is not None:
-                    ahead.append({**values, name: v})
-
-        if moved:
-            name = moved[0]
-            spec = self.controls[name]
-            if isinstance(spec, Choice):
-                way = (
-                    1 if spec.options.index(values[name]) > spec.options.index(before[name]) else -1
-                )
-            else:
-                way = 1 if values[name] > before[name] else -1
-            step(name, way)
-            step(name, -way)
-            step(name, 2 * way)
-        for name in self.controls:
-            if not moved or name != moved[0]:
-                step(name, 1)
-                step(name, -1)
-        return ahead[:8]
+        for steps in (way, 2 * way):
+            v = spec.near(values[name], steps)
+            if v is not None:
+                ahead.append({**values, name: v})
+        return ahead
 
     def _draw_ahead(self) -> bool:
         """Draw the next likely frame not drawn yet; False when there is none (or on hold)."""
@@ -599,11 +592,14 @@ class _Latest:
     load them again for every frame.
 
     ``spare``, if given, is called on the same thread whenever nothing is waiting, one
-    piece of work per call, until it returns False; a newly submitted value is served
-    before the next piece. It is for work that may help the next value (drawing the
-    frames a reader is likely to ask for next); its errors are dropped, since it only
-    ever prepares what ``fn`` would otherwise compute itself.
+    piece of work per call after a pause of ``pause`` seconds, until it returns False; a
+    newly submitted value is served before the next piece. It is for work that may help
+    the next value (drawing the frames a reader is likely to ask for next); its errors are
+    dropped, since it only ever prepares what ``fn`` would otherwise compute itself.
     """
+
+    #: seconds to wait before each piece of spare work
+    pause = 0.03
 
     def __init__(self, fn, spare=None):
         self._fn, self._spare_fn = fn, spare
@@ -635,6 +631,11 @@ class _Latest:
                 while not self._has_pending and not self._spare:
                     self._idle.set()
                     self._wake.wait()
+                if not self._has_pending:
+                    # a pause first, without the GIL, so that the frame just handed over
+                    # leaves the kernel (the I/O thread sends it) before spare work runs; a
+                    # new value ends the pause
+                    self._wake.wait(self.pause)
                 job = self._has_pending
                 if job:
                     value, self._pending, self._has_pending = self._pending, None, False

@@ -90,3 +90,12 @@ def test_only_the_shared_checks_spell_the_problem_and_optimizer_refusals():
             if _MESSAGE.search(line) and ("raise" in line or 'f"' in line):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert not offenders, "copies of the shared refusal:\n" + "\n".join(offenders)
+
+
+def test_lr_find_refuses_a_start_where_the_loss_overflows():
+    from learnlr import finder
+
+    p = P.least_squares(batch_size=10, seed=0)
+    x0 = np.full(p.dim, 1e200)
+    with pytest.raises(ValueError, match=r"lr_find: the loss at x0 must be finite, got inf"):
+        finder.lr_find(p, O.sgd, x0=x0)

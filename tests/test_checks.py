@@ -232,3 +232,111 @@ def test_sealed_values_pass_fail_and_hint_without_showing_the_value():
         checks.seal("0.4")
     with pytest.raises(ValueError, match="seal: digits"):
         checks.seal(0.4, digits=0)
+
+
+# --------------------------------------------------------------------------------------
+# check_choice: a chosen value is checked by running the experiment it is for
+# --------------------------------------------------------------------------------------
+
+
+def _below_one(value):
+    """A stand-in experiment: met when 0 < value < 1; refuses negative values like an
+    optimizer does."""
+    if value < 0:
+        raise ValueError(f"demo: lr must be >= 0, got {value}")
+    return 0 < value < 1, f"value {value:g}"
+
+
+def test_check_choice_passes_any_value_that_meets_the_criterion():
+    for good in (0.001, 0.5, 0.999, np.float64(0.3), np.array([0.2]), 1 / 3):
+        res = checks.check_choice("t", good, _below_one)
+        assert res.passed, res.message
+        assert "meets the criterion" in res.message
+
+
+def test_check_choice_reports_what_happened_for_a_value_that_fails():
+    res = checks.check_choice("t", 2.0, _below_one)
+    assert not res.passed
+    assert "does not meet the criterion: value 2" in res.message
+
+
+def test_check_choice_reports_bad_answers_without_running_the_criterion():
+    calls = []
+
+    def criterion(value):
+        calls.append(value)
+        return True, "ran"
+
+    assert "not done yet" in checks.check_choice("t", None, criterion).message
+    assert "not done yet" in checks.check_choice("t", ..., criterion).message
+    for bad in (float("nan"), float("inf"), -np.inf):
+        res = checks.check_choice("t", bad, criterion)
+        assert not res.passed and "not a finite number" in res.message
+    for bad in ("0.5", True, np.zeros(3), [0.5, 0.6], object()):
+        res = checks.check_choice("t", bad, criterion)
+        assert not res.passed, bad
+    assert calls == []
+
+
+def test_check_choice_reports_a_value_the_experiment_refuses():
+    res = checks.check_choice("t", -1.0, _below_one)
+    assert not res.passed
+    assert "cannot be used: demo: lr must be >= 0, got -1.0" in res.message
+    res = checks.check_choice("t", 0.0, lambda value: (1 / value > 0, "ran"))
+    assert not res.passed and "cannot be used: float division by zero" in res.message
+
+
+def test_check_choice_is_recorded_and_rejects_a_criterion_that_is_not_callable():
+    res = checks.check_choice("t-rec", 0.5, _below_one)
+    assert checks.results()[-1] == res
+    with pytest.raises(TypeError, match="check_choice: criterion must be callable"):
+        checks.check_choice("t", 0.5, "criterion")
+
+
+# --- check_choice: any chosen value that meets the criterion passes -------------------------
+
+
+def _used_below_one(value):
+    return value < 1, f"the run used {value:g}"
+
+
+def test_check_choice_passes_any_value_that_meets_the_criterion_and_fails_the_others():
+    assert checks.check_choice("t.c", 0.3, _used_below_one).passed
+    assert checks.check_choice("t.c", np.float64(0.9), _used_below_one).passed
+    result = checks.check_choice("t.c", 3, _used_below_one, hint="try a smaller value")
+    assert not result.passed
+    assert result.message == "3 does not meet the criterion: the run used 3 -- try a smaller value"
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "not done yet"),
+        (..., "not done yet"),
+        ("0.3", "text"),
+        (True, "your answer is"),
+        (np.array([0.1, 0.2]), "expected one number"),
+        (float("nan"), "not a finite number"),
+        (float("inf"), "not a finite number"),
+    ],
+)
+def test_check_choice_reports_what_is_not_a_number_without_running_the_judge(answer, says):
+    ran = []
+    result = checks.check_choice("t.c", answer, lambda v: ran.append(v) or (True, "ran"))
+    assert not result.passed
+    assert says in result.message
+    assert ran == []
+
+
+def test_check_choice_silences_floating_point_warnings_of_a_diverging_run():
+    import warnings
+
+    def diverging(value):
+        x = np.array([value])
+        for _ in range(2000):
+            x = x * 1e10
+        return bool(np.isfinite(x).all()), "diverged"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not checks.check_choice("t.c", 2.0, diverging).passed

@@ -148,50 +148,6 @@ def test_resume_refuses_what_it_cannot_continue():
         la.resume(ok, "p")
 
 
-# ---- tune_lr -------------------------------------------------------------------------
-def test_tune_lr_by_steps_to_target():
-    # GD on f = x^2 / 2 from x0 = 2: gap 2 (1 - lr)^(2k); lr = 1 hits in one step.
-    p = problems.quadratic1d(a=1.0)
-    t = la.tune_lr(p, lambda lr: optimizers.gd(lr=lr), [0.5, 1.0, 2.5], 100, target=1e-8)
-    # lr = 0.5: 2 * 0.25^k <= 1e-8 first at k = ceil(log(5e-9) / log(0.25)) = 14
-    np.testing.assert_array_equal(t.scores, [14.0, 1.0, np.inf])
-    assert (t.lr, t.score) == (1.0, 1.0)
-
-
-def test_tune_lr_by_final_loss_and_ties_go_to_the_first():
-    p = problems.quadratic1d(a=1.0)
-    t = la.tune_lr(p, lambda lr: optimizers.gd(lr=lr), [0.1, 0.5, 1.5], 3)
-    # final gap 2 (1 - lr)^6: 2 * 0.9^6, 2 * 0.5^6, 2 * 0.5^6
-    np.testing.assert_allclose(t.scores, [2 * 0.9**6, 2 * 0.5**6, 2 * 0.5**6], rtol=1e-12)
-    assert t.lr == 0.5
-
-
-def test_tune_lr_uses_the_full_loss_of_a_stochastic_problem():
-    p = problems.logistic_regression(n_samples=50, batch_size=5)
-    t = la.tune_lr(p, lambda lr: optimizers.sgd(lr=lr), [0.1], 20)
-    x = run(p, optimizers.sgd(lr=0.1), 20).x_final
-    assert t.score == pytest.approx(p.loss(x), rel=1e-14)
-
-
-def test_tune_lr_rejects_bad_arguments():
-    p = problems.quadratic1d()
-    make = lambda lr: optimizers.gd(lr=lr)  # noqa: E731
-    with pytest.raises(ValueError, match="tune_lr: lrs must be a non-empty list of rates > 0"):
-        la.tune_lr(p, make, [0.1, 0.0], 10)
-    with pytest.raises(ValueError, match="tune_lr: lrs must be a non-empty"):
-        la.tune_lr(p, make, [], 10)
-    with pytest.raises(TypeError, match="tune_lr: make_opt must be a function"):
-        la.tune_lr(p, 0.1, [0.1], 10)
-    with pytest.raises(
-        TypeError, match=r"tune_lr: make_opt\(0.1\) must return a learnlr optimizer"
-    ):
-        la.tune_lr(p, lambda lr: lr, [0.1], 10)
-    with pytest.raises(ValueError, match="tune_lr: steps must be an integer >= 1, got 0"):
-        la.tune_lr(p, make, [0.1], 0)
-    with pytest.raises(ValueError, match="tune_lr: target needs a problem with known f_min"):
-        la.tune_lr(problems.logistic_regression(n_samples=20, batch_size=5), make, [0.1], 5, 1e-3)
-
-
 # ---- loglog_slope --------------------------------------------------------------------
 @pytest.mark.parametrize("p", [-0.5, 0.5, 2.0])
 def test_loglog_slope_recovers_the_exponent(p):
