@@ -208,9 +208,7 @@ def start_lab(root: Path, port: int, runtime: Path, log) -> subprocess.Popen:
     # idle, so find_demo waits for it.
     settings = root.parent / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True, exist_ok=True)
-    (settings / "tracker.jupyterlab-settings").write_text(
-        '{"windowingMode": "contentVisibility"}'
-    )
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "contentVisibility"}')
     # Workspaces too are kept apart: the user's saved workspace (shared by every JupyterLab
     # on the machine) reopens every notebook it last had open, each with its widgets, and a
     # page then takes minutes to load or never shows the chapter asked for.

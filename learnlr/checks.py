@@ -50,6 +50,7 @@ __all__ = [
     "CheckResult",
     "RESULTS",
     "Remote",
+    "check_choice",
     "check_function",
     "check_value",
     "check_schedule",
@@ -718,30 +719,32 @@ def check_function_sealed(
 # Chosen values: any answer that meets the criterion passes, checked by running it
 # --------------------------------------------------------------------------------------
 
-__all__.append("check_choice")
-
 
 def check_choice(
     exercise: str,
     answer: Any,
     criterion: Callable[[float], tuple[bool, str]],
+    hint: str = "",
     time_limit: float = 2.0,
 ) -> CheckResult:
-    """Check a chosen number (a rate, a hyper-parameter) by running the experiment it is for.
+    """Check a chosen number (a rate, a momentum) by running the experiment it is for.
 
     An exercise of the kind "choose a rate for this problem" has many right answers, so there
-    is no expected value to seal: ``criterion(value)`` runs the experiment with the student's
-    value and returns ``(met, what_happened)``, e.g. ``(False, "the first step took x to
-    -0.02, past the minimum")``. The message names what happened, so the student learns from
-    a wrong choice. Missing, non-numeric and non-finite answers are reported without running
-    the criterion; a value the experiment refuses (an optimizer's ``ValueError`` or
-    ``TypeError`` for a negative rate, say) or that makes its arithmetic fail
-    (``OverflowError``, ``ZeroDivisionError``) is reported with the error's message.
+    is no expected value to seal or to copy: ``criterion(value)`` runs the experiment with the
+    student's value and returns ``(met, what_happened)``, e.g. ``(False, "diverged at step
+    12")``. The message names what happened, so the student learns from a wrong choice;
+    ``hint`` is added when it fails. The answer is read as :func:`check_value` reads it
+    (``None``, text, booleans and arrays of several numbers are reported); NaN and inf are
+    reported without running the criterion. A value the experiment refuses (an optimizer's
+    ``ValueError`` or ``TypeError`` for a negative rate, say) or that makes its arithmetic
+    fail (``OverflowError``, ``ZeroDivisionError``) is reported with the error's message.
+    Floating-point warnings are silenced while the criterion runs.
 
     Args:
         exercise: an id such as ``"4.3"`` (recorded with the result).
         answer: the student's number (a float, an int or an array with one element).
         criterion: the instructor's experiment, called with the answer as a float.
+        hint: added to the message of a failed check.
         time_limit: seconds allowed to read the answer (wall clock).
     """
     if not callable(criterion):
@@ -749,7 +752,7 @@ def check_choice(
     if answer is None or answer is Ellipsis:
         return _record(exercise, False, "not done yet (no answer given)")
     a = _answer_number(exercise, answer, time_limit)
-    if isinstance(a, CheckResult):
+    if isinstance(a, CheckResult):  # the answer could not be read as one number
         return a
     if not np.isfinite(a):
         return _record(exercise, False, f"your answer {fmt(a, 6)} is not a finite number")
@@ -759,4 +762,5 @@ def check_choice(
     except (ValueError, TypeError, ArithmeticError) as err:
         return _record(exercise, False, f"your answer {fmt(a, 6)} cannot be used: {err}")
     verdict = "meets" if met else "does not meet"
-    return _record(exercise, bool(met), f"{fmt(a, 6)} {verdict} the criterion: {what}")
+    extra = f" -- {hint}" if hint and not met else ""
+    return _record(exercise, bool(met), f"{fmt(a, 6)} {verdict} the criterion: {what}{extra}")

@@ -250,18 +250,15 @@ def _amsgrad_variant(
 
 #: Typical mistakes of the AMSGrad-step exercise: ``{hint: wrong version}``.
 AMSGRAD_STEP_MISTAKES = {
-    "keep the maximum of the raw v, then divide it by (1 - beta2**t): "
-    "v_max = max(v_max, v); v_hat = v_max / (1 - beta2**t) (PyTorch, Keras)": (
-        lambda **kw: _amsgrad_variant(**kw, mode="max_of_v_hat")
-    ),
-    "the step must divide by sqrt(v_max / (1 - beta2**t)), not by the current v": (
+    "keep the maximum of the raw v and apply the bias correction afterwards, as PyTorch and "
+    "Keras do (section 6.2)": (lambda **kw: _amsgrad_variant(**kw, mode="max_of_v_hat")),
+    "the step divides by the running maximum, not by the current v": (
         lambda **kw: _amsgrad_variant(**kw, use_max=False)
     ),
     "take the maximum with the new v (after its moving-average update)": (
         lambda **kw: _amsgrad_variant(**kw, mode="old_v")
     ),
-    "that is Reddi et al.'s Algorithm 2, without bias correction; here follow PyTorch: "
-    "m / (1 - beta1**t) and v_max / (1 - beta2**t)": (
+    "that is Reddi et al.'s Algorithm 2, without bias correction; PyTorch corrects both moments": (
         lambda **kw: _amsgrad_variant(**kw, correct=False)
     ),
 }
@@ -283,7 +280,7 @@ AMSGRAD_STEP_CASES = [
 # Exercise: one AdamW step
 # --------------------------------------------------------------------------------------
 def _adamw_variant(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, mode):
-    if mode == "l2":
+    if mode in ("l2", "both"):
         g = g + weight_decay * x
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -294,20 +291,24 @@ def _adamw_variant(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, mode):
         return x * (1 - weight_decay) - u, m, v
     if mode == "after":
         return (x - u) * (1 - lr * weight_decay), m, v
+    if mode == "both":
+        return x * (1 - lr * weight_decay) - u, m, v
     raise ValueError(mode)
 
 
 #: Typical mistakes of the AdamW-step exercise: ``{hint: wrong version}``.
 ADAMW_STEP_MISTAKES = {
-    "that is Adam with L2 (decay added to g, so it enters m and v and is divided by "
-    "sqrt(v_hat)); AdamW shrinks x directly: x * (1 - lr * weight_decay)": (
-        lambda **kw: _adamw_variant(**kw, mode="l2")
-    ),
-    "the decay is multiplied by lr: x * (1 - lr * weight_decay), as in PyTorch": (
+    "the decay still goes into g, so m and v carry it and it is divided by sqrt(v_hat) with "
+    "the rest: that is Adam + L2 (section 6.3)": (lambda **kw: _adamw_variant(**kw, mode="l2")),
+    "PyTorch scales the decay by the rate (section 6.3, the frameworks' note)": (
         lambda **kw: _adamw_variant(**kw, mode="no_lr")
     ),
-    "decay the old x, before the Adam step: x * (1 - lr * weight_decay) - lr * m_hat / "
-    "(sqrt(v_hat) + eps)": (lambda **kw: _adamw_variant(**kw, mode="after")),
+    "decay the x you started from, not the x after Adam's step": (
+        lambda **kw: _adamw_variant(**kw, mode="after")
+    ),
+    "the decay now acts twice: once directly and once through g, m and v": (
+        lambda **kw: _adamw_variant(**kw, mode="both")
+    ),
 }
 
 #: Cases of the AdamW-step exercise.

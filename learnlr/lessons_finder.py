@@ -31,6 +31,7 @@ from learnlr._checks import (
     check_vector,
 )
 from learnlr.finder import FinderResult, sweep_rates, trim
+from learnlr.tuning import tune_rate
 
 __all__ = [
     "sweep_rates",
@@ -213,10 +214,11 @@ class LRGrid:
         losses: final full loss of each rate and seed, shape ``(n, len(seeds))``.
         mean: the mean over seeds (``inf`` if any seed diverged).
         best_lr, best_loss: the rate with the lowest mean final loss, and that loss.
+        edge: None when ``best_lr`` has a tried rate on each side, else "low" or "high".
         steps, seeds: the budget of updates and the seeds used.
     """
 
-    def __init__(self, make_problem, factory, lrs, losses, steps, seeds):
+    def __init__(self, make_problem, factory, lrs, losses, steps, seeds, edge=None):
         self.make_problem = make_problem
         self.factory = factory
         self.lrs = lrs
@@ -227,6 +229,7 @@ class LRGrid:
         self.best_loss = float(self.mean[i])
         self.steps = steps
         self.seeds = tuple(seeds)
+        self.edge = edge  # None: the best rate is interior; "low"/"high": still on that edge
 
     def loss_at(self, lr: float) -> float:
         """Mean final loss of a run at rate ``lr``, with the grid's budget and seeds."""
@@ -242,7 +245,8 @@ class LRGrid:
     def __repr__(self) -> str:
         return (
             f"<LRGrid: {len(self.lrs)} rates, {self.steps} updates, {len(self.seeds)} seeds; "
-            f"best lr {self.best_lr:.3g}, final loss {self.best_loss:.4g}>"
+            f"best lr {self.best_lr:.3g}{'' if self.edge is None else f' ({self.edge} edge)'}, "
+            f"final loss {self.best_loss:.4g}>"
         )
 
 
@@ -251,9 +255,18 @@ def _mean_final_loss(make_problem, factory, lr, steps, seeds):
 
 
 def lr_grid(
-    make_problem: Callable, factory: Callable, lrs, steps: int, seeds: Sequence[int] = (0, 1, 2)
+    make_problem: Callable,
+    factory: Callable,
+    lrs,
+    steps: int,
+    seeds: Sequence[int] = (0, 1, 2),
+    max_extend: int = 3,
 ) -> LRGrid:
     """Measure the best fixed rate: one full training run per rate and seed.
+
+    The rates are tuned with :func:`learnlr.tuning.tune_rate`: while the best mean loss sits
+    on an edge of the grid, a rate is added beyond that edge (at most ``max_extend``); the
+    result's ``edge`` says whether the best is still on one.
 
     Args:
         make_problem: builds the problem for a seed, ``make_problem(seed=s)``, e.g.
@@ -263,6 +276,7 @@ def lr_grid(
         lrs: the rates to try (positive).
         steps: the budget, in updates, of every run.
         seeds: the seeds to average over.
+        max_extend: the most rates added beyond the grid (0: the grid only).
 
     Example:
         >>> import functools
@@ -286,10 +300,16 @@ def lr_grid(
     seeds = [check_int(name, "seeds[i]", s, 0) for s in seeds]
     if not seeds:
         raise ValueError(f"{name}: seeds must hold at least one seed, got {seeds!r}")
-    losses = np.array(
-        [[final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds] for lr in lrs]
-    )
-    return LRGrid(make_problem, factory, lrs, losses, steps, seeds)
+    max_extend = check_int(name, "max_extend", max_extend, 0)
+    runs = {}
+
+    def mean_final_loss(lr):
+        runs[lr] = [final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds]
+        return float(np.mean(runs[lr]))
+
+    tuned = tune_rate(mean_final_loss, lrs, max_extend=max_extend)
+    losses = np.array([runs[float(lr)] for lr in tuned.lrs])
+    return LRGrid(make_problem, factory, tuned.lrs, losses, steps, seeds, edge=tuned.edge)
 
 
 class Row(NamedTuple):

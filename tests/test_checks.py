@@ -291,3 +291,52 @@ def test_check_choice_is_recorded_and_rejects_a_criterion_that_is_not_callable()
     assert checks.results()[-1] == res
     with pytest.raises(TypeError, match="check_choice: criterion must be callable"):
         checks.check_choice("t", 0.5, "criterion")
+
+
+# --- check_choice: any chosen value that meets the criterion passes -------------------------
+
+
+def _used_below_one(value):
+    return value < 1, f"the run used {value:g}"
+
+
+def test_check_choice_passes_any_value_that_meets_the_criterion_and_fails_the_others():
+    assert checks.check_choice("t.c", 0.3, _used_below_one).passed
+    assert checks.check_choice("t.c", np.float64(0.9), _used_below_one).passed
+    result = checks.check_choice("t.c", 3, _used_below_one, hint="try a smaller value")
+    assert not result.passed
+    assert result.message == "3 does not meet the criterion: the run used 3 -- try a smaller value"
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "not done yet"),
+        (..., "not done yet"),
+        ("0.3", "text"),
+        (True, "your answer is"),
+        (np.array([0.1, 0.2]), "expected one number"),
+        (float("nan"), "not a finite number"),
+        (float("inf"), "not a finite number"),
+    ],
+)
+def test_check_choice_reports_what_is_not_a_number_without_running_the_judge(answer, says):
+    ran = []
+    result = checks.check_choice("t.c", answer, lambda v: ran.append(v) or (True, "ran"))
+    assert not result.passed
+    assert says in result.message
+    assert ran == []
+
+
+def test_check_choice_silences_floating_point_warnings_of_a_diverging_run():
+    import warnings
+
+    def diverging(value):
+        x = np.array([value])
+        for _ in range(2000):
+            x = x * 1e10
+        return bool(np.isfinite(x).all()), "diverged"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not checks.check_choice("t.c", 2.0, diverging).passed

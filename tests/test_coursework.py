@@ -405,7 +405,7 @@ def test_grading_the_synthetic_submissions(graded):
     )
     assert table["broken", "1.2"] == (
         False,
-        "your notebook does not define max_stable_lr; its solution cell ran longer than 10 s "
+        "your notebook does not define chosen_lr; its solution cell ran longer than 10 s "
         "and was stopped",
     )
     # the hidden tests come from the instructor's notebook: deleting the check does not matter

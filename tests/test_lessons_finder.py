@@ -227,3 +227,16 @@ def test_check_function_names_each_mistake(reference, mistakes, cases):
         result = checks.check_function("t", wrong, reference, cases, mistakes=mistakes)
         assert not result.passed, hint
         assert result.message.endswith(hint), (hint, result.message)
+
+
+def test_lr_grid_extends_a_grid_whose_best_rate_is_on_an_edge():
+    # least squares, batch 10, 200 updates: the best rate is near 0.03 (the doctest's grid)
+    make = functools.partial(problems.least_squares, batch_size=10)
+    low = lr_grid(make, optimizers.sgd, [0.001, 0.002], steps=200, max_extend=2)
+    assert low.edge == "high" and len(low.lrs) == 4 and low.best_lr == low.lrs[-1]
+    assert "(high edge)" in repr(low)
+    grown = lr_grid(make, optimizers.sgd, [0.003, 0.01], steps=200, max_extend=4)
+    assert grown.edge is None and 0.01 < grown.best_lr < grown.lrs[-1]
+    assert grown.losses.shape == (len(grown.lrs), 3)
+    with pytest.raises(ValueError, match="lr_grid: max_extend must be an integer >= 0"):
+        lr_grid(make, optimizers.sgd, [0.003, 0.01], steps=5, max_extend=-1)

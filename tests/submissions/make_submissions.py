@@ -37,8 +37,9 @@ CHAPTER = HERE.parent.parent / "notebooks" / "01_gradient_update.ipynb"
 WRONG_SIGN = "def gd_step(x, g, lr):\n    return x + lr * g  # uphill: a known mistake"
 SYNTAX_ERROR = "def gd_step(x, g, lr):\n    return x - lr * g)  # a syntax error"
 ENDLESS_LOOP = (
-    "A = np.array([[5.0, 2.0], [2.0, 2.0]])\n"
-    "max_stable_lr = ...  # a number\n"
+    "A = np.array([[10.0, 6.0, 2.0], [6.0, 9.0, 3.0], [2.0, 3.0, 2.0]])\n"
+    "x0 = np.array([1.0, -1.0, 1.0])\n"
+    "chosen_lr = None  # a number\n"
     "while True:  # an endless loop: the grader interrupts the cell\n"
     "    pass"
 )
