@@ -250,8 +250,13 @@ class LRGrid:
         )
 
 
+def _final_losses(make_problem, factory, lr, steps, seeds) -> list:
+    """The final full loss of one run per seed at rate ``lr``."""
+    return [final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds]
+
+
 def _mean_final_loss(make_problem, factory, lr, steps, seeds):
-    return float(np.mean([final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds]))
+    return float(np.mean(_final_losses(make_problem, factory, lr, steps, seeds)))
 
 
 def lr_grid(
@@ -304,7 +309,7 @@ def lr_grid(
     runs = {}
 
     def mean_final_loss(lr):
-        runs[lr] = [final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds]
+        runs[lr] = _final_losses(make_problem, factory, lr, steps, seeds)
         return float(np.mean(runs[lr]))
 
     tuned = tune_rate(mean_final_loss, lrs, max_extend=max_extend)
