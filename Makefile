@@ -136,7 +136,7 @@ bench: $(STAMP)
 bench-browser: $(STAMP) chromium
 	$(BIN)/python benchmarks/browser.py --chromium $(CHROMIUM) $(BROWSER_ARGS)
 
-# Coursework (learnlr/coursework.py; see its docstring for the rules):
+# Coursework (learnlr/course/coursework.py; see its docstring for the rules):
 #   make student                     student copies of notebooks/ in student/ (git-ignored):
 #                                    solutions replaced by stubs, their outputs cleared
 #   make grade SUBMISSIONS=dir       run dir/<student>.ipynb or dir/<student>/*.ipynb, each in its
@@ -151,11 +151,11 @@ JOBS ?= 1
 SCHEDULER ?=
 
 student: $(STAMP)
-	$(BIN)/python -m learnlr.coursework student --src notebooks --out student
+	$(BIN)/python -m learnlr.course.coursework student --src notebooks --out student
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir [GRADES=grades] [TIMEOUT=60] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
-	$(BIN)/python -m learnlr.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	$(BIN)/python -m learnlr.course.coursework grade "$(SUBMISSIONS)" --out "$(GRADES)" --timeout $(TIMEOUT) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # The rendered book and the readers' environments, checked (what CI runs after `make book`):
 #   make check-book      build the book, then open every page of _toc.yml in headless Chromium

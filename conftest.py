@@ -56,7 +56,7 @@ def _chapter_file():
         def collect(self):
             import nbformat
 
-            from learnlr import coursework
+            from learnlr.course import coursework
 
             nb = nbformat.read(self.path, as_version=4)
             found = coursework.exercises(nb)
@@ -104,7 +104,7 @@ class StudentCopyItem(pytest.Item):
     nb = found = first = None  # the chapter, its exercises, the id of its first solution cell
 
     def runtest(self):
-        from learnlr import coursework
+        from learnlr.course import coursework
 
         kernel, name, nb = self.parent.kernel, self.path.stem, self.nb
         if kernel is None or not kernel.is_alive():

@@ -67,7 +67,8 @@ def bench_widgets():
     import matplotlib
 
     matplotlib.use("Agg")
-    from learnlr import optimizers, problems, widgets
+    from learnlr import optimizers, problems
+    from learnlr.viz import widgets
 
     demos = widgets.course_demos() if hasattr(widgets, "course_demos") else {}
     if not demos:
@@ -120,13 +121,13 @@ def bench_widgets():
 def bench_adam():
     """Adam on 1M float64 parameters: learnlr's two paths, a hand-fused step and torch.
 
-    The readable ``opt.step`` is what the chapters show; ``learnlr.inplace.InPlace`` runs
+    The readable ``opt.step`` is what the chapters show; ``learnlr.optimizers.inplace.InPlace`` runs
     the same arithmetic in place (bit for bit, see tests/test_inplace.py) and is the
     learnlr step judged against the targets. All candidates are timed in alternating
     blocks (see :func:`interleaved_medians`).
     """
     from learnlr import optimizers
-    from learnlr.inplace import InPlace
+    from learnlr.optimizers.inplace import InPlace
 
     n = 1_000_000
     rng = np.random.default_rng(0)
@@ -363,13 +364,13 @@ def bench_book():
 
 
 # --------------------------------------------------------------------------------------
-# Grading throughput (learnlr.coursework.grade): 200 synthetic submissions of chapter 1
+# Grading throughput (learnlr.course.coursework.grade): 200 synthetic submissions of chapter 1
 
 
 def bench_grading(count=200):
     import shutil
 
-    from learnlr import coursework
+    from learnlr.course import coursework
 
     made = ROOT / "tests" / "submissions"
     kinds = [made / "perfect.ipynb", made / "partial.ipynb"]

@@ -22,8 +22,8 @@ the menu and the accessibility components), not the package's other bundles.
 4. Every figure has a text alternative that says what it shows. An image a notebook cell
 outputs has no ``alt`` of its own, and Sphinx then writes its file name
 (``../_images/2874df49....png``), which a screen reader reads aloud as a hash. In a kernel
-that imported ``learnlr.plots``, every figure's PNG carries a ``Description`` text field
-(:func:`learnlr.plots.describe`: its titles, axis labels and legend, or the text given with
+that imported ``learnlr.viz.plots``, every figure's PNG carries a ``Description`` text field
+(:func:`learnlr.viz.plots.describe`: its titles, axis labels and legend, or the text given with
 ``plots.set_alt``); :func:`_figure_alt` copies it into the image's ``alt``. An image without
 one gets a generic "Figure drawn by the code cell above", never a file name.
 

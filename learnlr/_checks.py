@@ -247,11 +247,12 @@ def check_problem(func: str, value, kind=None, name: str = "problem"):
 
 
 def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = None):
-    """``value`` if it is a learnlr optimizer (an :class:`~learnlr._base.Optimizer`, as the
-    factories return); otherwise a ``TypeError`` naming ``func``, the argument and the value.
+    """``value`` if it is a learnlr optimizer (an
+    :class:`~learnlr.optimizers.base.Optimizer`, as the factories return); otherwise a
+    ``TypeError`` naming ``func``, the argument and the value.
     ``made_by`` names the call that produced ``value`` when the user passed a factory
     (``make_opt(0.1) must return a learnlr optimizer, got 0.1``)."""
-    from learnlr._base import Optimizer  # _base imports this module
+    from learnlr.optimizers.base import Optimizer  # optimizers.base imports this module
 
     if not isinstance(value, Optimizer):
         what = f"{name} must be" if made_by is None else f"{made_by} must return"

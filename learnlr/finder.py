@@ -93,7 +93,7 @@ class FinderResult(NamedTuple):
 
     def plot(self, ax=None, rules=None):
         """Smoothed loss against the rate (log axis), with each suggestion marked."""
-        from learnlr.plots import finder_curve
+        from learnlr.viz.plots import finder_curve
 
         return finder_curve(self, ax=ax, rules=rules)
 

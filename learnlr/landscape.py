@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._base import Optimizer
 from learnlr._checks import (
     check_int,
     check_interval,
@@ -39,6 +38,7 @@ from learnlr._checks import (
     check_start_loss,
     check_vector,
 )
+from learnlr.optimizers.base import Optimizer
 from learnlr.problems import Problem
 
 __all__ = [

@@ -21,9 +21,10 @@ stops there: ``trace.diverged_at`` is the update after which it happened and
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
-from learnlr._base import Optimizer, fmt
 from learnlr._checks import (
     check_int,
     check_optimizer,
@@ -32,9 +33,19 @@ from learnlr._checks import (
     check_start_loss,
     check_vector,
 )
+from learnlr.optimizers.base import Optimizer, fmt
 from learnlr.problems import Problem
 
-__all__ = ["run", "Trace", "Explanation", "explain"]
+__all__ = [
+    "run",
+    "Trace",
+    "Explanation",
+    "explain",
+    "run_eval",
+    "EvalRun",
+    "eval_point",
+    "eval_points",
+]
 
 
 class Trace:
@@ -271,3 +282,150 @@ def explain(trace: Trace, k: int) -> Explanation:
     x_new, _, info = opt.step(x, trace.grad[k], before)
     lines = opt.explain(x, trace.grad[k], before, x_new, after, info)
     return Explanation(f"{opt!r}, step k = {k}", lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Where to evaluate the model, and a run that evaluates there
+# ---------------------------------------------------------------------------------------
+def eval_point(x, state) -> np.ndarray:
+    """The point at which to evaluate the model after an update.
+
+    For the schedule-free optimizers this is the averaged sequence ``state.x_avg``, not
+    ``x`` (the interpolation point ``y`` where the gradient is taken); for every other
+    optimizer it is ``x`` itself.
+
+    Example:
+        >>> import numpy as np
+        >>> from learnlr import optimizers
+        >>> opt = optimizers.schedule_free_sgd(lr=0.1)
+        >>> y, s = np.array([1.0]), opt.init(np.array([1.0]))
+        >>> for _ in range(2):
+        ...     y, s, _ = opt.step(y, np.array([2.0]), s)
+        >>> y.round(6), eval_point(y, s)
+        (array([0.69]), array([0.7]))
+        >>> eval_point(np.array([3.0]), optimizers.adam().init(np.zeros(1)))
+        array([3.])
+    """
+    return np.array(state.x_avg if hasattr(state, "x_avg") else x, dtype=float)
+
+
+def eval_points(trace) -> np.ndarray:
+    """The evaluation point of every recorded point of a trace, aligned with ``trace.x``.
+
+    Row 0 is the start; row ``i + 1`` is the point after update ``i``. For a schedule-free
+    trace these are the averaged iterates (``trace.state["x_avg"]``), for any other trace
+    ``trace.x`` itself. A schedule-free trace must be recorded with ``record_every=1``.
+    """
+    if not isinstance(trace, Trace):
+        raise TypeError(f"eval_points: trace must be a Trace from learnlr.run, got {trace!r}")
+    if "x_avg" not in trace.state:
+        return trace.x.copy()
+    if trace.record_every != 1:
+        raise ValueError(
+            "eval_points: a schedule-free trace must be recorded with record_every=1, "
+            f"got {trace.record_every}"
+        )
+    return np.concatenate([trace.x[:1], trace.state["x_avg"]], axis=0)
+
+
+class EvalRun(NamedTuple):
+    """What :func:`run_eval` measured, one entry per evaluation (the first before any update)."""
+
+    k: np.ndarray  # updates done at each evaluation: start, start + every, ..., start + steps
+    loss: np.ndarray  # problem.loss at the evaluation point
+    metric: np.ndarray  # metric(evaluation point), or NaN without a metric
+    x_eval: np.ndarray  # the evaluation point after the last update
+    x: np.ndarray  # the optimizer's parameters after the last update (to resume from)
+    state: Any  # the optimizer's state after the last update (to resume from)
+    diverged_at: int | None  # the update after which the run was stopped, if it was
+    status: str
+
+
+def run_eval(
+    problem, opt, steps, every=1, x0=None, state=None, metric=None, max_loss=None
+) -> EvalRun:
+    """Run ``opt`` on ``problem`` and evaluate at :func:`eval_point` every ``every`` updates.
+
+    The updates are exactly those of :func:`learnlr.run` (update ``k`` uses
+    ``problem.batch_grad(x, k)`` and the rate of update ``k``), but only ``loss`` (the full
+    loss) and the optional ``metric`` are kept, at the evaluation point: the averaged iterate
+    for schedule-free methods, the iterate itself for the others. So schedule-free and
+    ordinary optimizers are compared on equal terms, and a long run on a network stays cheap.
+
+    A run can be resumed from a checkpoint: pass the ``x`` and ``state`` of an earlier
+    :class:`EvalRun` as ``x0`` and ``state``. The updates then continue the numbering
+    (from ``state.count``), so the minibatches and the rates are those the uninterrupted run
+    would have used; the optimizer may be another one of the same kind, e.g. the same
+    method with a decaying schedule (a warmup-stable-decay branch).
+
+    Args:
+        problem: a :class:`~learnlr.problems.Problem`.
+        opt: a learnlr optimizer.
+        steps: number of updates (>= 0).
+        every: updates between evaluations (>= 1); the last update is always evaluated.
+        x0: starting point (default ``problem.x0``).
+        state: the optimizer state to start from (default ``opt.init(x0)``).
+        metric: a function of the parameters (e.g. a test accuracy), or None.
+        max_loss: stop as diverged when an evaluated loss exceeds it (default
+            ``1e8 * max(1, |f(x0)|)``) or is not finite.
+
+    Example:
+        >>> from learnlr import optimizers, problems
+        >>> prob = problems.quadratic1d(a=1.0, x0=2.0)
+        >>> opt = optimizers.schedule_free_sgd(lr=0.5)
+        >>> res = run_eval(prob, opt, steps=4, every=2)
+        >>> res.k, res.loss.round(4), res.status   # x_avg = 0.75 after 2 updates
+        (array([0, 2, 4]), array([2.    , 0.2812, 0.0724]), 'ran 4 steps')
+        >>> half = run_eval(prob, opt, steps=2)
+        >>> rest = run_eval(prob, opt, steps=2, x0=half.x, state=half.state)
+        >>> rest.k, bool(rest.loss[-1] == res.loss[-1])   # resumed: the same run
+        (array([2, 3, 4]), True)
+    """
+    name = "run_eval"
+    check_problem(name, problem)
+    check_optimizer(name, opt)
+    steps = check_int(name, "steps", steps, 0)
+    every = check_int(name, "every", every, 1)
+    if metric is not None and not callable(metric):
+        raise TypeError(f"{name}: metric must be a function of the parameters, got {metric!r}")
+    x = problem.x0 if x0 is None else check_vector(name, "x0", x0)
+    if x.shape != (problem.dim,):
+        raise ValueError(f"{name}: x0 must have shape ({problem.dim},), got {x.shape}")
+    if state is None:
+        state = opt.init(x)
+    elif not isinstance(getattr(state, "count", None), (int, np.integer)):
+        raise TypeError(f"{name}: state must be an optimizer state (with a count), got {state!r}")
+    start = int(state.count)
+    x_eval = eval_point(x, state) if start else x.copy()
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(x_eval)
+    max_loss = check_start_loss(name, loss0, max_loss)
+    n_eval = steps // every + 1 + (steps % every != 0)
+    ks = np.zeros(n_eval, dtype=np.int64)
+    losses = np.full(n_eval, np.nan)
+    metrics = np.full(n_eval, np.nan)
+    ks[0], losses[0] = start, loss0
+    if metric is not None:
+        metrics[0] = metric(x_eval)
+    i, diverged_at, status = 1, None, f"ran {steps} steps"
+    with np.errstate(all="ignore"):
+        for j in range(steps):
+            k = start + j
+            x, state, _ = opt.step(x, problem.batch_grad(x, k), state)
+            if not np.all(np.isfinite(x)):
+                diverged_at, status = k, f"diverged at step {k}: parameters are not finite"
+                break
+            if (j + 1) % every == 0 or j + 1 == steps:
+                x_eval = eval_point(x, state)
+                loss = problem.loss(x_eval)
+                if not np.isfinite(loss) or loss > max_loss:
+                    diverged_at = k
+                    status = (
+                        f"diverged at step {k}: loss {loss:.3g} exceeds max_loss {max_loss:.3g}"
+                    )
+                    break
+                ks[i], losses[i] = k + 1, loss
+                if metric is not None:
+                    metrics[i] = metric(x_eval)
+                i += 1
+    return EvalRun(ks[:i], losses[:i], metrics[:i], x_eval, x, state, diverged_at, status)

@@ -21,7 +21,7 @@ Serves ``_build/html`` on 127.0.0.1 and opens every page of ``_toc.yml`` (and th
   in Colab, is tagged ``remove-cell`` and does not appear on the page;
 * every arXiv id and DOI in a chapter's References section is in ``book/references.bib``
   (which the Bibliography page renders);
-* every kernel-free demo (``div.learnlr-demo``, from ``learnlr.widgets.Demo.to_html``)
+* every kernel-free demo (``div.learnlr-demo``, from ``learnlr.viz.widgets.Demo.to_html``)
   responds: each control is moved (value set, ``input`` dispatched), the root's
   ``data-frame`` must change and the canvas pixels with it; the time from the event to the
   redraw and the page's own ``data-draw-ms`` are recorded, with a screenshot before and
@@ -1014,7 +1014,8 @@ def write_fixture(html_dir: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
-    from learnlr import problems, widgets
+    from learnlr import problems
+    from learnlr.viz import widgets
 
     demo = widgets.lr_demo(problems.quadratic2d(kappa=10, angle=0.5), steps=40)
     body = demo.to_html(grid={"lr": [0.02, 0.1, 0.19, 0.21], "steps": [20, 40]})

@@ -6,7 +6,7 @@ PyTorch is the numerical reference for learnlr: the same hyper-parameters, given
 counterpart. This script runs the PyTorch side once and stores the results as compact JSON,
 so the tests run without PyTorch installed:
 
-* ``tests/reference/optimizers.json``: every optimizer of ``learnlr.optimizers.REGISTRY``
+* ``tests/reference/optimizers.json``: every optimizer of ``learnlr.optimizers.TORCH``
   (``gd`` is ``torch.optim.SGD`` without momentum) in several hyper-parameter settings, one of
   them with the rate given by a scheduler stepped once per update, on two problems: a rotated
   ill-conditioned 2-D quadratic and Rosenbrock's function. Each case stores the points

@@ -1,6 +1,6 @@
-"""Write the reference trajectories that tests/test_modern.py compares learnlr.modern with.
+"""Write the reference trajectories that tests/test_modern.py compares learnlr.optimizers with.
 
-The optimizers of ``learnlr.modern`` follow their authors' PyTorch packages:
+The optimizers of ``learnlr.optimizers.MODERN`` follow their authors' PyTorch packages:
 
 * Lion: ``lion_pytorch.Lion`` (lucidrains/lion-pytorch);
 * Schedule-Free SGD and AdamW: ``schedulefree.SGDScheduleFree`` and
@@ -333,7 +333,9 @@ def main() -> None:
     args = parser.parse_args()
     cases = [make_case(*setting, problem) for setting in SETTINGS for problem in PROBLEMS]
     data = {
-        "description": "learnlr.modern reference runs; written by scripts/make_reference_modern.py",
+        "description": (
+            "learnlr.optimizers.MODERN reference runs; written by scripts/make_reference_modern.py"
+        ),
         "versions": {p: importlib.metadata.version(p) for p in PACKAGES},
         "steps": STEPS,
         "defaults": defaults(),

@@ -14,7 +14,7 @@ import numpy as np
 
 import learnlr
 from learnlr import explain, optimizers, problems, run, schedules
-from learnlr.widgets import lr_demo
+from learnlr.viz.widgets import lr_demo
 
 # 1. The installed copy, not a source tree, and one version.
 where = Path(learnlr.__file__).resolve()

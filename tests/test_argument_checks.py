@@ -15,8 +15,8 @@ import learnlr
 from learnlr import optimizers as O
 from learnlr import problems as P
 from learnlr._checks import check_batch_size, check_optimizer, check_problem
-from learnlr.mlp import MLPProblem
-from learnlr.online import OnlineProblem
+from learnlr.problems.mlp import MLPProblem
+from learnlr.problems.online import OnlineProblem
 
 PACKAGE = Path(learnlr.__file__).resolve().parent
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from learnlr import checks
+from learnlr.course import checks
 
 
 def square(x):

@@ -1,4 +1,4 @@
-"""Tests of learnlr.claims: verdict rules, good ranges, tuned runs, Wilson et al.'s problem.
+"""Tests of learnlr.course.claims: verdict rules, good ranges, tuned runs, Wilson et al.'s problem.
 
 Expected values are derived by hand (written next to the numbers) or from closed forms of
 gradient descent on quadratics, never copied from the code's output.
@@ -7,7 +7,8 @@ gradient descent on quadratics, never copied from the code's output.
 import numpy as np
 import pytest
 
-from learnlr import claims, optimizers, problems, run
+from learnlr import optimizers, problems, run
+from learnlr.course import claims
 
 STEPS = claims.Rule(lower_is_better=True, scale="ratio", margin=1.5)
 ACC = claims.Rule(lower_is_better=False, scale="difference", margin=0.02, unit=" accuracy")

@@ -1,6 +1,6 @@
 """Coursework: student copies of the notebooks, and grading of submissions.
 
-Small notebooks built here pin down the rules of :mod:`learnlr.coursework`. Then, for every
+Small notebooks built here pin down the rules of :mod:`learnlr.course.coursework`. Then, for every
 chapter in notebooks/: no solution line reaches its student copy. (That the student copy runs
 to the end with every exercise "not done yet", and that the instructor's solutions then pass,
 is tested inside each chapter's nbval run, by conftest.py at the root.) Last,
@@ -22,7 +22,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from learnlr import coursework
+from learnlr.course import coursework
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -238,8 +238,8 @@ def test_exercises_take_their_id_from_the_check_or_else_from_the_grade_id():
             _solution_cell("a = 1", grade_id="ch07-ex5"),
             _solution_cell("b = 2", grade_id="ch07-ex6"),
             new_code_cell(
-                'from learnlr.checks import check_value\ncheck_value(exercise="7.6", answer=b, '
-                'expected=2)\nchecks.check_value("7.5", a, 1)'
+                "from learnlr.course.checks import check_value\n"
+                'check_value(exercise="7.6", answer=b, expected=2)\nchecks.check_value("7.5", a, 1)'
             ),
             _solution_cell("c = 3", grade_id="ch07-ex7"),
         ]
@@ -293,7 +293,7 @@ def test_the_command_line_writes_student_copies_and_lists_exercises(tmp_path, ca
 
 def test_the_module_imports_no_notebook_or_display_library():
     code = (
-        "import sys, learnlr.coursework\n"
+        "import sys, learnlr.course.coursework\n"
         "bad = [m for m in ('nbformat', 'nbclient', 'matplotlib', 'ipywidgets') "
         "if m in sys.modules]\n"
         "assert not bad, bad\n"
@@ -451,7 +451,7 @@ def _demo_source(folder):
     nb = new_notebook(
         cells=[
             new_markdown_cell("# 99. Demo"),
-            new_code_cell("from learnlr import checks"),
+            new_code_cell("from learnlr.course import checks"),
             _solution_cell("answer = ...\n### BEGIN SOLUTION\nanswer = 2.0\n### END SOLUTION"),
             _grade_cell(
                 'checks.check_value("99.1", answer, 2.0)\n'
@@ -491,7 +491,7 @@ def test_grading_puts_back_edited_checks_and_hidden_tests_and_reports_what_is_mi
 
 
 def test_a_kernel_that_dies_or_ignores_interrupts_is_graded_as_far_as_it_ran():
-    first = new_code_cell('from learnlr import checks\nchecks.check_value("9.1", 2.0, 2.0)')
+    first = new_code_cell('from learnlr.course import checks\nchecks.check_value("9.1", 2.0, 2.0)')
     last = new_code_cell('checks.check_value("9.2", 1.0, 1.0)')
     dies = new_code_cell("import os\nos._exit(1)")
     hangs = new_code_cell(

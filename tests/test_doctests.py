@@ -10,8 +10,8 @@ import learnlr
 
 MODULES = sorted(
     m.name
-    for m in pkgutil.iter_modules(learnlr.__path__, "learnlr.")
-    if m.name != "learnlr.widgets"
+    for m in pkgutil.walk_packages(learnlr.__path__, "learnlr.")
+    if m.name != "learnlr.viz.widgets"
 ) + ["learnlr"]
 
 
@@ -26,9 +26,22 @@ def test_docstring_examples(name):
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
 
 
+def test_every_module_of_the_sub_packages_is_collected():
+    assert {"learnlr.optimizers.adam", "learnlr.problems.mlp", "learnlr.course.checks"} <= set(
+        MODULES
+    )
+
+
 def test_examples_exist():
     """The main modules document themselves with examples (so the test above checks something)."""
     finder = doctest.DocTestFinder(exclude_empty=True)
-    for name in ["learnlr.optimizers", "learnlr.schedules", "learnlr.trace", "learnlr.finder"]:
+    for name in [
+        "learnlr.optimizers.sgd",
+        "learnlr.optimizers.adam",
+        "learnlr.optimizers.schedule_free",
+        "learnlr.schedules",
+        "learnlr.trace",
+        "learnlr.finder",
+    ]:
         tests = finder.find(importlib.import_module(name), name)
         assert sum(len(t.examples) for t in tests) >= 3, name

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from learnlr import coursework, grader
+from learnlr.course import coursework, grader
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFECT = ROOT / "tests" / "submissions" / "perfect.ipynb"
@@ -35,7 +35,7 @@ ATTEMPTS = [
     (
         "patch_checks",
         "1.1",
-        WRONG_GD + "from learnlr import checks\n"
+        WRONG_GD + "from learnlr.course import checks\n"
         "pass_all = lambda exercise, *a, **k: checks.CheckResult(exercise, True, 'ok')\n"
         "for name in dir(checks):\n"
         "    if name.startswith('check_'):\n"
@@ -61,7 +61,7 @@ ATTEMPTS = [
     (
         "write_results",
         "1.1",
-        WRONG_GD + "from learnlr import checks\n"
+        WRONG_GD + "from learnlr.course import checks\n"
         "checks.RESULTS.append(checks.CheckResult('1.1', True, 'all agree'))\n"
         "import os\n"
         "for folder in ('.', {out!r}, os.path.expanduser('~')):\n"
@@ -145,7 +145,7 @@ ATTEMPTS = [
     (
         "import_the_reference",
         "1.3",
-        "from learnlr import coursework\n"
+        "from learnlr.course import coursework\n"
         "def steps_needed(kappa, tol):\n"
         "    source = coursework._sources({src!r})[0]\n"
         "    code, _ = coursework._test_regions(source)[-1]\n"
@@ -193,7 +193,7 @@ ATTEMPTS = [
     (
         "patch_the_worker",
         "1.1",
-        WRONG_GD + "from learnlr import checks\n"
+        WRONG_GD + "from learnlr.course import checks\n"
         "checks._outcome = lambda student, case, n: ['ok', [checks._encode(case['x'])]]\n"
         "checks._encode = lambda value: {{'shape': [1], 'data': [0.8]}}\n",
     ),
@@ -526,7 +526,7 @@ def test_the_setup_message_is_json_the_worker_reads():
 def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_tests():
     import exercise_references
 
-    from learnlr import checks, lessons_momentum
+    from learnlr.course import ch02_momentum, checks
 
     guess = (
         "import numpy as np\n"
@@ -540,7 +540,7 @@ def test_a_momentum_step_that_infers_first_from_a_zero_buffer_fails_the_hidden_t
         "2.1",
         space["momentum_step"],
         exercise_references.momentum_step_reference,
-        lessons_momentum.MOMENTUM_STEP_CASES,
+        ch02_momentum.MOMENTUM_STEP_CASES,
         outputs=("x_new", "b_new"),
     )
     assert visible.passed  # the visible cases cannot tell

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from distributed import LocalCluster
 
-from learnlr import coursework
+from learnlr.course import coursework
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"

@@ -1,10 +1,10 @@
-"""learnlr.inplace: the in-place engine reproduces the readable step bit for bit."""
+"""learnlr.optimizers.inplace: the in-place engine reproduces the readable step bit for bit."""
 
 import numpy as np
 import pytest
 
 from learnlr import optimizers, schedules
-from learnlr.inplace import InPlace
+from learnlr.optimizers.inplace import InPlace
 
 CASES = {
     "adam": optimizers.adam(lr=0.01),

@@ -1,4 +1,4 @@
-"""Tests for learnlr.lessons_adam: step bounds, the noisy quadratic, exercise references.
+"""Tests for learnlr.course.ch05_adam: step bounds, the noisy quadratic, exercise references.
 
 The bounds are checked against runs of learnlr's Adam on chosen gradient sequences; the
 exercise references against hand-computed steps; every listed mistake must fail its check
@@ -9,8 +9,10 @@ import exercise_references as refs
 import numpy as np
 import pytest
 
-from learnlr import checks, online, optimizers
-from learnlr import lessons_adam as L
+from learnlr import optimizers
+from learnlr.course import ch05_adam as L
+from learnlr.course import checks
+from learnlr.problems import online
 
 
 # ---- step bounds ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests of learnlr.lessons_adaptive: chosen gradients, resumed runs, tuned rates, exercises.
+"""Tests of learnlr.course.ch03_adaptive: chosen gradients, resumed runs, tuned rates, exercises.
 
 Expectations are derived by hand from the update rules (written next to the numbers), or
 from an independent computation (one long run against two resumed halves), never copied
@@ -9,8 +9,9 @@ import exercise_references as refs
 import numpy as np
 import pytest
 
-from learnlr import checks, optimizers, problems, run
-from learnlr import lessons_adaptive as la
+from learnlr import optimizers, problems, run
+from learnlr.course import ch03_adaptive as la
+from learnlr.course import checks
 
 
 # ---- gradient_sequence ---------------------------------------------------------------
@@ -101,10 +102,10 @@ def test_two_resumed_halves_equal_one_long_run(opt):
     assert repr(second.optimizer) == repr(opt)
 
 
-@pytest.mark.parametrize("name", sorted(optimizers.REGISTRY))
+@pytest.mark.parametrize("name", sorted(optimizers.TORCH))
 def test_resume_continues_every_optimizer_of_the_registry(name):
     # defaults, except a small rate for the plain gradient methods on Rosenbrock's walls
-    opt = optimizers.REGISTRY[name](**({"lr": 1e-4} if name in ("gd", "sgd") else {}))
+    opt = optimizers.TORCH[name](**({"lr": 1e-4} if name in ("gd", "sgd") else {}))
     p = problems.rosenbrock()
     whole, first = run(p, opt, 30), run(p, opt, 12)
     np.testing.assert_allclose(la.resume(first, steps=18).x, whole.x[12:], rtol=1e-13, atol=0)

@@ -1,13 +1,13 @@
-"""Tests of learnlr.lessons_finder: the finder's pieces and the grid of training runs."""
+"""Tests of learnlr.course.ch09_finder: the finder's pieces and the grid of training runs."""
 
 import functools
 
 import numpy as np
 import pytest
 
-from learnlr import checks, optimizers, problems, run
-from learnlr.finder import SUGGESTIONS, lr_find
-from learnlr.lessons_finder import (
+from learnlr import optimizers, problems, run
+from learnlr.course import checks
+from learnlr.course.ch09_finder import (
     LRGrid,
     compare,
     final_loss,
@@ -18,6 +18,7 @@ from learnlr.lessons_finder import (
     steep_mistakes,
     sweep_rates,
 )
+from learnlr.finder import SUGGESTIONS, lr_find
 
 
 # ---------------------------------------------------------------------------------------

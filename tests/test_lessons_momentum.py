@@ -1,11 +1,12 @@
-"""Tests of learnlr.lessons_momentum: gradient noise, tuned momentum, measured rates."""
+"""Tests of learnlr.course.ch02_momentum: gradient noise, tuned momentum, measured rates."""
 
 import exercise_references as refs
 import numpy as np
 import pytest
 
-from learnlr import checks, optimizers, problems, run
-from learnlr import lessons_momentum as lm
+from learnlr import optimizers, problems, run
+from learnlr.course import ch02_momentum as lm
+from learnlr.course import checks
 
 
 # ---- minibatch_covariance ------------------------------------------------------------

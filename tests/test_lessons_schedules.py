@@ -1,12 +1,12 @@
-"""Tests for learnlr.lessons_schedules: controlled training loops, the gallery, measurements."""
+"""Tests for learnlr.course.ch07_schedules: controlled training loops, the gallery, measurements."""
 
 import doctest
 
 import numpy as np
 import pytest
 
-from learnlr import lessons_schedules as lessons
 from learnlr import optimizers, problems, run, schedules
+from learnlr.course import ch07_schedules as lessons
 
 
 def test_doctests():

@@ -1,4 +1,4 @@
-"""Tests of learnlr.mlp: the data split, softmax cross-entropy, backpropagation, training.
+"""Tests of learnlr.problems.mlp: the data split, softmax cross-entropy, backpropagation, training.
 
 Gradients are checked against central differences computed here (not with the module's own
 gradient_check), and expected values are derived by hand next to the numbers.
@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from learnlr import mlp, optimizers, run, schedules
+from learnlr import optimizers, run, schedules
+from learnlr.problems import mlp
 
 
 @pytest.fixture(scope="module")

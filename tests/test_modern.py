@@ -1,4 +1,4 @@
-"""Tests for learnlr.modern: Lion, Schedule-Free SGD and AdamW, Prodigy, and evaluation points.
+"""Tests for learnlr.optimizers: Lion, Schedule-Free SGD and AdamW, Prodigy, and evaluation points.
 
 What is checked, and where each expected number comes from (worked out by hand in a comment
 next to it, never copied from the code's output):
@@ -29,10 +29,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from learnlr import explain, modern, optimizers, problems, run, schedules
-from learnlr._base import Optimizer, StepInfo
+from learnlr import explain, optimizers, problems, run, schedules
+from learnlr.optimizers.base import Optimizer, StepInfo
+from learnlr.trace import eval_point, eval_points, run_eval
 
-REGISTRY = modern.REGISTRY
+REGISTRY = optimizers.MODERN
 REFERENCE = Path(__file__).resolve().parent / "reference" / "modern.json"
 RTOL, FLOOR = 1e-6, 1e-8  # the tolerance rule of tests/test_reference.py
 
@@ -93,7 +94,7 @@ def test_lion_first_step_moves_every_coordinate_by_lr():
     # m = 0: c = (1 - 0.9) g, sign(c) = sign(g) = [1, -1, 0]
     # x1 = x (1 - lr wd) - lr sign(c) = [1, -2, 0.5] * 0.95 - 0.1 [1, -1, 0]
     #    = [0.85, -1.8, 0.475];  m = (1 - 0.99) g = [0.003, -0.04, 0]
-    opt = modern.lion(lr=0.1, weight_decay=0.5)
+    opt = optimizers.lion(lr=0.1, weight_decay=0.5)
     [(x1, s1, info)] = _run(opt, [1.0, -2.0, 0.5], [[0.3, -4.0, 0.0]])
     np.testing.assert_allclose(x1, [0.85, -1.8, 0.475], rtol=1e-15)
     np.testing.assert_allclose(s1.m, [0.003, -0.04, 0.0], rtol=1e-15)
@@ -103,15 +104,15 @@ def test_lion_first_step_moves_every_coordinate_by_lr():
 def test_lion_direction_uses_the_old_momentum_and_beta1():
     # state m = 1, g = -20: c = 0.9 * 1 + 0.1 * (-20) = -1.1 < 0, so x moves UP by lr,
     # while the updated momentum 0.99 * 1 + 0.01 * (-20) = 0.79 > 0 would move it down
-    opt = modern.lion(lr=0.1)
-    state = modern.LionState(count=1, m=np.array([1.0]))
+    opt = optimizers.lion(lr=0.1)
+    state = optimizers.LionState(count=1, m=np.array([1.0]))
     x1, s1, _ = opt.step(np.array([0.0]), np.array([-20.0]), state)
     np.testing.assert_allclose(x1, [0.1], rtol=1e-15)
     np.testing.assert_allclose(s1.m, [0.79], rtol=1e-14)
 
 
 def test_lion_with_zero_betas_is_sign_descent():
-    out = _run(modern.lion(lr=0.1, betas=(0.0, 0.0)), X0, RNG_GRADS)
+    out = _run(optimizers.lion(lr=0.1, betas=(0.0, 0.0)), X0, RNG_GRADS)
     x = X0.copy()
     for g, (x_new, _, _) in zip(RNG_GRADS, out, strict=True):
         x = x - 0.1 * np.sign(g)
@@ -119,8 +120,8 @@ def test_lion_with_zero_betas_is_sign_descent():
 
 
 def test_lion_ignores_the_scale_of_the_gradient():
-    a = _run(modern.lion(lr=0.1), X0, RNG_GRADS)[-1][0]
-    b = _run(modern.lion(lr=0.1), X0, 1000.0 * RNG_GRADS)[-1][0]
+    a = _run(optimizers.lion(lr=0.1), X0, RNG_GRADS)[-1][0]
+    b = _run(optimizers.lion(lr=0.1), X0, 1000.0 * RNG_GRADS)[-1][0]
     np.testing.assert_array_equal(a, b)
 
 
@@ -131,7 +132,7 @@ def test_schedule_free_sgd_two_steps_by_hand():
     # step 1: z = 1 - 0.1 * 2 = 0.8; c_1 = 1 -> x = z = 0.8, y = 0.8
     # step 2 (g = 2 at y = 0.8): z = 0.6; c_2 = 1/2 -> x = (0.8 + 0.6)/2 = 0.7;
     #         y = 0.1 * 0.6 + 0.9 * 0.7 = 0.69
-    (y1, s1, i1), (y2, s2, i2) = _run(modern.schedule_free_sgd(lr=0.1), [1.0], [[2.0], [2.0]])
+    (y1, s1, i1), (y2, s2, i2) = _run(optimizers.schedule_free_sgd(lr=0.1), [1.0], [[2.0], [2.0]])
     np.testing.assert_allclose([y1[0], s1.z[0], s1.x_avg[0]], [0.8, 0.8, 0.8], rtol=1e-15)
     np.testing.assert_allclose([y2[0], s2.z[0], s2.x_avg[0]], [0.69, 0.6, 0.7], rtol=1e-14)
     # eff_lr = lr (1 - beta (1 - c)) = 0.1 * (1 - 0.9 * 0.5) = 0.055
@@ -147,7 +148,7 @@ def test_schedule_free_averaging_weights_under_warmup():
     # warmup_steps = 4, lr = 1: lr_t = 0.25, 0.5, 0.75, 1, 1; weights lr_max^2:
     # 0.0625, 0.25, 0.5625, 1, 1 -> c = 1, 0.25/0.3125 = 0.8, 0.5625/0.875 = 0.642857...,
     # 1/1.875 = 0.5333..., 1/2.875
-    opt = modern.schedule_free_sgd(lr=1.0, warmup_steps=4)
+    opt = optimizers.schedule_free_sgd(lr=1.0, warmup_steps=4)
     out = _run(opt, [0.0], [[1e-3]] * 5)
     np.testing.assert_allclose(
         _weights_c(out), [1, 0.8, 0.5625 / 0.875, 1 / 1.875, 1 / 2.875], rtol=1e-14
@@ -158,40 +159,40 @@ def test_schedule_free_averaging_weights_under_warmup():
 def test_schedule_free_weights_use_the_largest_rate_so_far():
     # lr = 0.1 then 0.05: weights max(lr)^2 = 0.01, 0.01, 0.01 -> c = 1, 1/2, 1/3
     # (weights lr_t^2 would give 0.01, 0.0025 -> c_2 = 0.2)
-    opt = modern.schedule_free_sgd(lr=schedules.piecewise_constant([1], [0.1, 0.05]))
+    opt = optimizers.schedule_free_sgd(lr=schedules.piecewise_constant([1], [0.1, 0.05]))
     out = _run(opt, X0, RNG_GRADS[:3])
     np.testing.assert_allclose(_weights_c(out), [1, 1 / 2, 1 / 3], rtol=1e-14)
 
 
 def test_schedule_free_constant_rate_is_the_plain_average_and_r_tilts_it():
     # r = 0: c_t = 1/t, so x_avg is the mean of z_1 .. z_t
-    out = _run(modern.schedule_free_sgd(lr=0.1), X0, RNG_GRADS)
+    out = _run(optimizers.schedule_free_sgd(lr=0.1), X0, RNG_GRADS)
     np.testing.assert_allclose(_weights_c(out), 1 / np.arange(1, 16), rtol=1e-14)
     zs = np.array([s.z for _, s, _ in out])
     np.testing.assert_allclose(out[-1][1].x_avg, zs.mean(axis=0), rtol=1e-12)
     # r = 1, weight_lr_power = 0: weights t, c_t = t / (t (t + 1) / 2) = 2 / (t + 1)
-    out = _run(modern.schedule_free_sgd(lr=0.1, r=1.0, weight_lr_power=0.0), X0, RNG_GRADS)
+    out = _run(optimizers.schedule_free_sgd(lr=0.1, r=1.0, weight_lr_power=0.0), X0, RNG_GRADS)
     np.testing.assert_allclose(_weights_c(out), 2 / np.arange(2, 17), rtol=1e-14)
 
 
 def test_schedule_free_sgd_with_momentum_zero_takes_gradients_on_the_gd_path():
     prob = problems.quadratic2d(kappa=10.0)
-    tr_sf = run(prob, modern.schedule_free_sgd(lr=0.05, momentum=0.0), 30)
+    tr_sf = run(prob, optimizers.schedule_free_sgd(lr=0.05, momentum=0.0), 30)
     tr_gd = run(prob, optimizers.gd(lr=0.05), 30)
     np.testing.assert_allclose(tr_sf.x, tr_gd.x, rtol=1e-12, atol=1e-14)
     # ... and evaluates at the running mean of that path
-    np.testing.assert_allclose(modern.eval_points(tr_sf)[-1], tr_gd.x[1:].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(eval_points(tr_sf)[-1], tr_gd.x[1:].mean(axis=0), rtol=1e-12)
 
 
 def test_schedule_free_momentum_one_takes_gradients_at_the_average():
-    out = _run(modern.schedule_free_sgd(lr=0.1, momentum=1.0), X0, RNG_GRADS)
+    out = _run(optimizers.schedule_free_sgd(lr=0.1, momentum=1.0), X0, RNG_GRADS)
     for y, s, _ in out:
         np.testing.assert_allclose(y, s.x_avg, rtol=1e-12, atol=1e-15)
 
 
 def test_schedule_free_adamw_first_step_is_adams():
     g = np.array([5.0, -0.01, 1e-3])
-    [(y1, s1, _)] = _run(modern.schedule_free_adamw(lr=0.1), X0, [g])
+    [(y1, s1, _)] = _run(optimizers.schedule_free_adamw(lr=0.1), X0, [g])
     [(xa, _, _)] = _run(optimizers.adam(lr=0.1), X0, [g])
     np.testing.assert_allclose(y1, xa, rtol=1e-14)
     np.testing.assert_allclose(s1.x_avg, xa, rtol=1e-14)
@@ -200,12 +201,12 @@ def test_schedule_free_adamw_first_step_is_adams():
 def test_schedule_free_adamw_weight_decay_is_not_divided_by_the_scale():
     # z1 = x0 - lr (g / s + wd x0), s = |g| + eps: with g = [4], x0 = [2], lr = 0.1, wd = 0.5:
     # z1 = 2 - 0.1 * (4 / (4 + 1e-8) + 1) = 1.8 (to 1e-9)
-    [(y1, s1, _)] = _run(modern.schedule_free_adamw(lr=0.1, weight_decay=0.5), [2.0], [[4.0]])
+    [(y1, s1, _)] = _run(optimizers.schedule_free_adamw(lr=0.1, weight_decay=0.5), [2.0], [[4.0]])
     np.testing.assert_allclose(s1.z, [1.8], rtol=1e-9)
 
 
 def test_schedule_free_zero_rate_does_not_move_and_keeps_the_identity():
-    opt = modern.schedule_free_sgd(lr=schedules.piecewise_constant([2], [0.1, 0.0]))
+    opt = optimizers.schedule_free_sgd(lr=schedules.piecewise_constant([2], [0.1, 0.0]))
     out = _run(opt, X0, RNG_GRADS[:5])
     x = X0
     for x_new, _, info in out:
@@ -221,7 +222,7 @@ def test_schedule_free_zero_rate_does_not_move_and_keeps_the_identity():
 def test_prodigy_first_two_steps_by_hand():
     b2, eps, d0 = 0.999, 1e-8, 1e-6
     b3 = math.sqrt(b2)
-    opt = modern.prodigy()
+    opt = optimizers.prodigy()
     x0, g0 = np.array([1.0]), np.array([2.0])
     x1, s1, i1 = opt.step(x0, g0, opt.init(x0))
     # step 1: delta = d0 * lr = 1e-6; r = delta * <g, x0 - x0> = 0 -> d_hat = 0, d stays d0
@@ -250,7 +251,7 @@ def test_prodigy_first_two_steps_by_hand():
 
 
 def test_prodigy_estimate_grows_and_never_shrinks():
-    tr = run(problems.quadratic2d(kappa=10.0), modern.prodigy(), 200)
+    tr = run(problems.quadratic2d(kappa=10.0), optimizers.prodigy(), 200)
     d = tr.state["d"]
     assert np.all(np.diff(d) >= 0)
     assert d[0] == 1e-6 and d[-1] > 0.1  # five orders of magnitude from d0
@@ -258,7 +259,7 @@ def test_prodigy_estimate_grows_and_never_shrinks():
 
 
 def test_prodigy_growth_rate_bounds_the_ratio():
-    tr = run(problems.quadratic2d(kappa=10.0), modern.prodigy(growth_rate=1.1), 100)
+    tr = run(problems.quadratic2d(kappa=10.0), optimizers.prodigy(growth_rate=1.1), 100)
     d = np.r_[1e-6, tr.state["d"]]
     # the reference lets the first move away from d0 jump straight to d_hat (here 1.58 d0);
     # every later step grows by at most the factor 1.1
@@ -268,12 +269,12 @@ def test_prodigy_growth_rate_bounds_the_ratio():
 
 
 def test_prodigy_zero_gradient_or_zero_rate_does_nothing():
-    opt = modern.prodigy()
+    opt = optimizers.prodigy()
     x1, s1, info = opt.step(X0, np.zeros(3), opt.init(X0))
     np.testing.assert_array_equal(x1, X0)
     assert s1.d == 1e-6 and s1.count == 1
     assert np.all(info.eff_lr * info.direction == 0)
-    opt = modern.prodigy(lr=0.0)
+    opt = optimizers.prodigy(lr=0.0)
     x1, s1, _ = opt.step(X0, RNG_GRADS[0], opt.init(X0))
     np.testing.assert_array_equal(x1, X0)
     np.testing.assert_array_equal(s1.v, 0.0)
@@ -352,12 +353,12 @@ def test_explain_writes_out_every_recorded_step(name, kwargs):
 
 
 def test_explain_shows_the_method_specific_quantities():
-    tr = run(problems.quadratic2d(kappa=5.0), modern.lion(lr=0.1), 3)
+    tr = run(problems.quadratic2d(kappa=5.0), optimizers.lion(lr=0.1), 3)
     assert "sign(c)" in str(explain(tr, 1))
-    tr = run(problems.quadratic2d(kappa=5.0), modern.schedule_free_sgd(lr=0.1), 3)
+    tr = run(problems.quadratic2d(kappa=5.0), optimizers.schedule_free_sgd(lr=0.1), 3)
     text = str(explain(tr, 1))
     assert "c = " in text and "0.5" in text and "y_new = (1 - beta) * z + beta * x" in text
-    tr = run(problems.quadratic2d(kappa=5.0), modern.prodigy(), 3)
+    tr = run(problems.quadratic2d(kappa=5.0), optimizers.prodigy(), 3)
     assert "d_hat" in str(explain(tr, 2))
 
 
@@ -365,31 +366,31 @@ def test_explain_shows_the_method_specific_quantities():
 # Evaluation points
 # --------------------------------------------------------------------------------------
 def test_eval_point_is_the_average_for_schedule_free_only():
-    opt = modern.schedule_free_adamw(lr=0.1)
+    opt = optimizers.schedule_free_adamw(lr=0.1)
     y, s, _ = opt.step(X0, RNG_GRADS[0], opt.init(X0))
     y, s, _ = opt.step(y, RNG_GRADS[1], s)
-    np.testing.assert_array_equal(modern.eval_point(y, s), s.x_avg)
+    np.testing.assert_array_equal(eval_point(y, s), s.x_avg)
     assert not np.allclose(y, s.x_avg)
     st_adam = optimizers.adam().init(X0)
-    np.testing.assert_array_equal(modern.eval_point(X0, st_adam), X0)
+    np.testing.assert_array_equal(eval_point(X0, st_adam), X0)
 
 
 def test_eval_points_and_run_eval_agree():
     prob = problems.quadratic2d(kappa=20.0)
-    tr = run(prob, modern.schedule_free_sgd(lr=0.05), 30)
-    pts = modern.eval_points(tr)
+    tr = run(prob, optimizers.schedule_free_sgd(lr=0.05), 30)
+    pts = eval_points(tr)
     assert pts.shape == tr.x.shape
     np.testing.assert_array_equal(pts[0], prob.x0)
-    res = modern.run_eval(prob, modern.schedule_free_sgd(lr=0.05), 30, every=7)
+    res = run_eval(prob, optimizers.schedule_free_sgd(lr=0.05), 30, every=7)
     assert res.k.tolist() == [0, 7, 14, 21, 28, 30]
     np.testing.assert_allclose(res.loss, prob.loss(pts[res.k]), rtol=1e-13)
     np.testing.assert_allclose(res.x_eval, pts[-1], rtol=1e-13)
     # for an ordinary optimizer the evaluation point is the iterate
-    res = modern.run_eval(prob, optimizers.adam(lr=0.1), 30, every=10, metric=lambda x: x[0])
+    res = run_eval(prob, optimizers.adam(lr=0.1), 30, every=10, metric=lambda x: x[0])
     tr = run(prob, optimizers.adam(lr=0.1), 30)
     np.testing.assert_allclose(res.loss, tr.loss[[0, 10, 20, 30]], rtol=1e-13)
     np.testing.assert_allclose(res.metric, tr.x[[0, 10, 20, 30], 0], rtol=1e-13)
-    np.testing.assert_array_equal(modern.eval_points(tr), tr.x)
+    np.testing.assert_array_equal(eval_points(tr), tr.x)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY) + ["adam"])
@@ -397,9 +398,9 @@ def test_run_eval_resumed_from_a_checkpoint_is_the_same_run(name):
     prob = problems.least_squares(n_samples=50, n_features=3, batch_size=5, seed=1)
     factory = REGISTRY.get(name, optimizers.adam)
     opt = factory(lr=schedules.cosine_annealing(0.01, T_max=40))
-    whole = modern.run_eval(prob, opt, 40, every=10)
-    first = modern.run_eval(prob, opt, 20, every=10)
-    rest = modern.run_eval(prob, opt, 20, every=10, x0=first.x, state=first.state)
+    whole = run_eval(prob, opt, 40, every=10)
+    first = run_eval(prob, opt, 20, every=10)
+    rest = run_eval(prob, opt, 20, every=10, x0=first.x, state=first.state)
     assert rest.k.tolist() == [20, 30, 40]
     np.testing.assert_array_equal(rest.loss, whole.loss[2:])
     np.testing.assert_array_equal(rest.x, whole.x)
@@ -411,49 +412,59 @@ def test_a_decay_branched_off_a_constant_run_equals_the_wsd_run():
     prob = problems.least_squares(n_samples=50, n_features=3, batch_size=5, seed=2)
     wsd = schedules.warmup_stable_decay(0.05, 5, 15, 10)
     stable = schedules.warmup_stable_decay(0.05, 5, 10**6, 1)
-    whole = modern.run_eval(prob, optimizers.adam(lr=wsd), 30, every=30)
-    trunk = modern.run_eval(prob, optimizers.adam(lr=stable), 20, every=20)
-    branch = modern.run_eval(prob, optimizers.adam(lr=wsd), 10, x0=trunk.x, state=trunk.state)
+    whole = run_eval(prob, optimizers.adam(lr=wsd), 30, every=30)
+    trunk = run_eval(prob, optimizers.adam(lr=stable), 20, every=20)
+    branch = run_eval(prob, optimizers.adam(lr=wsd), 10, x0=trunk.x, state=trunk.state)
     np.testing.assert_array_equal(branch.x, whole.x)
     with pytest.raises(TypeError, match="run_eval: state must be an optimizer state"):
-        modern.run_eval(prob, optimizers.adam(), 3, state=(1, 2))
+        run_eval(prob, optimizers.adam(), 3, state=(1, 2))
 
 
 def test_run_eval_reports_divergence():
-    res = modern.run_eval(problems.quadratic2d(kappa=10.0), optimizers.gd(lr=0.5), 200, every=5)
+    res = run_eval(problems.quadratic2d(kappa=10.0), optimizers.gd(lr=0.5), 200, every=5)
     assert res.diverged_at is not None and res.status.startswith("diverged at step")
     assert np.all(np.isfinite(res.loss))
 
 
 def test_eval_points_needs_every_step_of_a_schedule_free_trace():
-    tr = run(problems.quadratic2d(), modern.schedule_free_sgd(lr=0.05), 10, record_every=2)
+    tr = run(problems.quadratic2d(), optimizers.schedule_free_sgd(lr=0.05), 10, record_every=2)
     with pytest.raises(ValueError, match="record_every=1"):
-        modern.eval_points(tr)
+        eval_points(tr)
     with pytest.raises(TypeError, match="eval_points: trace"):
-        modern.eval_points("trace")
+        eval_points("trace")
 
 
 # --------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------
 BAD = [
-    (modern.lion, dict(lr=-1.0), ValueError, "lion: lr must be >= 0, got -1.0"),
-    (modern.lion, dict(betas=(0.9, 1.5)), ValueError, r"lion: betas\[1\] must be in \[0, 1\]"),
-    (modern.lion, dict(betas=0.9), TypeError, "lion: betas must be a pair"),
-    (modern.lion, dict(weight_decay="0.1"), TypeError, "lion: weight_decay must be a real"),
-    (modern.schedule_free_sgd, dict(momentum=1.1), ValueError, "schedule_free_sgd: momentum"),
-    (modern.schedule_free_sgd, dict(warmup_steps=2.5), TypeError, "warmup_steps must be an int"),
-    (modern.schedule_free_sgd, dict(warmup_steps=-1), ValueError, "warmup_steps must be an int"),
-    (modern.schedule_free_sgd, dict(r=-0.5), ValueError, "schedule_free_sgd: r must be >= 0"),
-    (modern.schedule_free_adamw, dict(betas=(1.0, 0.9)), ValueError, r"betas\[0\] must be in"),
-    (modern.schedule_free_adamw, dict(eps=-1e-8), ValueError, "schedule_free_adamw: eps"),
-    (modern.schedule_free_adamw, dict(weight_lr_power=-2), ValueError, "weight_lr_power"),
-    (modern.prodigy, dict(d0=0.0), ValueError, "prodigy: d0 must be > 0, got 0.0"),
-    (modern.prodigy, dict(d_coef=-1), ValueError, "prodigy: d_coef must be > 0"),
-    (modern.prodigy, dict(beta3=1.0), ValueError, r"prodigy: beta3 must be in \[0, 1\)"),
-    (modern.prodigy, dict(growth_rate=0.5), ValueError, r"growth_rate must be in \[1, inf\)"),
-    (modern.prodigy, dict(decouple=1), TypeError, "prodigy: decouple must be True or False"),
-    (modern.prodigy, dict(lr=float("nan")), ValueError, "prodigy: lr must be finite"),
+    (optimizers.lion, dict(lr=-1.0), ValueError, "lion: lr must be >= 0, got -1.0"),
+    (optimizers.lion, dict(betas=(0.9, 1.5)), ValueError, r"lion: betas\[1\] must be in \[0, 1\]"),
+    (optimizers.lion, dict(betas=0.9), TypeError, "lion: betas must be a pair"),
+    (optimizers.lion, dict(weight_decay="0.1"), TypeError, "lion: weight_decay must be a real"),
+    (optimizers.schedule_free_sgd, dict(momentum=1.1), ValueError, "schedule_free_sgd: momentum"),
+    (
+        optimizers.schedule_free_sgd,
+        dict(warmup_steps=2.5),
+        TypeError,
+        "warmup_steps must be an int",
+    ),
+    (
+        optimizers.schedule_free_sgd,
+        dict(warmup_steps=-1),
+        ValueError,
+        "warmup_steps must be an int",
+    ),
+    (optimizers.schedule_free_sgd, dict(r=-0.5), ValueError, "schedule_free_sgd: r must be >= 0"),
+    (optimizers.schedule_free_adamw, dict(betas=(1.0, 0.9)), ValueError, r"betas\[0\] must be in"),
+    (optimizers.schedule_free_adamw, dict(eps=-1e-8), ValueError, "schedule_free_adamw: eps"),
+    (optimizers.schedule_free_adamw, dict(weight_lr_power=-2), ValueError, "weight_lr_power"),
+    (optimizers.prodigy, dict(d0=0.0), ValueError, "prodigy: d0 must be > 0, got 0.0"),
+    (optimizers.prodigy, dict(d_coef=-1), ValueError, "prodigy: d_coef must be > 0"),
+    (optimizers.prodigy, dict(beta3=1.0), ValueError, r"prodigy: beta3 must be in \[0, 1\)"),
+    (optimizers.prodigy, dict(growth_rate=0.5), ValueError, r"growth_rate must be in \[1, inf\)"),
+    (optimizers.prodigy, dict(decouple=1), TypeError, "prodigy: decouple must be True or False"),
+    (optimizers.prodigy, dict(lr=float("nan")), ValueError, "prodigy: lr must be finite"),
 ]
 
 
@@ -466,19 +477,19 @@ def test_bad_arguments_are_refused_with_a_clear_message(factory, kwargs, error, 
 def test_run_eval_checks_its_arguments():
     prob = problems.quadratic2d()
     with pytest.raises(TypeError, match="run_eval: problem"):
-        modern.run_eval("p", modern.lion(), 3)
+        run_eval("p", optimizers.lion(), 3)
     with pytest.raises(TypeError, match="run_eval: opt"):
-        modern.run_eval(prob, "adam", 3)
+        run_eval(prob, "adam", 3)
     with pytest.raises(ValueError, match="run_eval: every"):
-        modern.run_eval(prob, modern.lion(), 3, every=0)
+        run_eval(prob, optimizers.lion(), 3, every=0)
     with pytest.raises(ValueError, match=r"run_eval: x0 must have shape \(2,\)"):
-        modern.run_eval(prob, modern.lion(), 3, x0=[1.0, 2.0, 3.0])
+        run_eval(prob, optimizers.lion(), 3, x0=[1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="run_eval: metric"):
-        modern.run_eval(prob, modern.lion(), 3, metric=3)
+        run_eval(prob, optimizers.lion(), 3, metric=3)
 
 
 def test_prodigy_accepts_an_unbounded_growth_rate():
-    assert modern.prodigy(growth_rate=math.inf).hyperparams["growth_rate"] == math.inf
+    assert optimizers.prodigy(growth_rate=math.inf).hyperparams["growth_rate"] == math.inf
 
 
 # --------------------------------------------------------------------------------------
@@ -525,7 +536,7 @@ def case_errors(case) -> dict:
     tr = run(prob, opt, DATA["steps"])
     errors = {"x": _error(tr.x, case["x"]), "loss": _error(tr.loss, case["loss"])}
     if "x_avg" in case:
-        pts = modern.eval_points(tr)
+        pts = eval_points(tr)
         errors["x_ref"] = _error(tr.x, case["x_ref"])
         errors["x_avg"] = _error(pts, case["x_avg"])
         errors["x_eval"] = _error(pts[-1], case["x_eval"])
@@ -579,4 +590,4 @@ if __name__ == "__main__":
 def test_run_eval_refuses_a_start_whose_loss_overflows_naming_x0():
     prob = problems.quadratic2d()
     with pytest.raises(ValueError, match=r"^run_eval: the loss at x0 must be finite, got inf"):
-        modern.run_eval(prob, modern.lion(), 3, x0=[1e160, 0])
+        run_eval(prob, optimizers.lion(), 3, x0=[1e160, 0])

@@ -106,7 +106,7 @@ def test_every_exercise_check_stores_a_pass(path):
     # nbval re-runs the instructor's solutions and compares each check's output with the
     # stored one; this makes that stored output a pass, so the comparison proves that every
     # exercise passes with its solution (conftest.py runs the unfinished student copy)
-    from learnlr import coursework
+    from learnlr.course import coursework
 
     nb = nbformat.read(path, as_version=4)
     by_id = {cell.get("id"): cell for cell in nb.cells}
@@ -183,7 +183,7 @@ def test_kernel_free_demos_were_made_with_the_current_template(path):
     """The book renders stored outputs, and nbval ignores a kernel-free demo's output (its
     PNG bytes depend on the machine): without this check a demo made with an older template
     would reach the book unnoticed."""
-    from learnlr.widgets import TEMPLATE_ID
+    from learnlr.viz.widgets import TEMPLATE_ID
 
     stale = []
     for index, cell in enumerate(_read(path).cells):

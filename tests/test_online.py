@@ -1,4 +1,4 @@
-"""Tests for learnlr.online: online problems, projection, regret, and Reddi et al.'s example.
+"""Tests for learnlr.problems.online: online problems, projection, regret, Reddi et al.'s example.
 
 Expected numbers are worked out by hand in the comments (never copied from the code), and
 the counterexample's outcome is checked against the paper's claim: Adam with beta1 = 0,
@@ -9,7 +9,8 @@ average regret 2(C - 2)/3, while AMSGrad approaches the best point x = -1.
 import numpy as np
 import pytest
 
-from learnlr import online, optimizers
+from learnlr import optimizers
+from learnlr.problems import online
 
 
 # ---- the problem -------------------------------------------------------------------------

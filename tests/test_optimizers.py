@@ -26,9 +26,9 @@ from hypothesis.extra import numpy as hnp
 
 from learnlr import optimizers as O
 from learnlr import schedules as S
-from learnlr._base import Optimizer, StepInfo
+from learnlr.optimizers.base import Optimizer, StepInfo
 
-REGISTRY = O.REGISTRY
+REGISTRY = O.TORCH
 
 # Every option switched on, per optimizer. A test below fails when a registry entry is missing
 # here, so a new optimizer is exercised with its options, not only with its defaults.
@@ -718,9 +718,7 @@ def test_good_edge_values_are_accepted():
 # The door: what init and step accept (every optimizer of the package, modern ones too)
 # --------------------------------------------------------------------------------------
 def _all_factories():
-    from learnlr import modern
-
-    return {**REGISTRY, **modern.REGISTRY}
+    return dict(O.REGISTRY)
 
 
 ALL = _all_factories()

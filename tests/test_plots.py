@@ -1,10 +1,10 @@
-"""learnlr.plots helpers for notebooks: glue_text stores a value for the prose."""
+"""learnlr.viz.plots helpers for notebooks: glue_text stores a value for the prose."""
 
 import sys
 
 import pytest
 
-from learnlr import plots
+from learnlr.viz import plots
 
 
 def _display_calls(monkeypatch, glue):

@@ -3,7 +3,7 @@
 A number typed into a markdown cell drifts from the output printed beside it as soon as the
 code changes (a rate retuned, a seed added, a library updated). So a markdown cell may state a
 measured or computed number only through myst-nb's glue (``{glue:text}`name```, stored by the
-code with ``learnlr.plots.glue_text``); the rendered book then shows the code's value.
+code with ``learnlr.viz.plots.glue_text``); the rendered book then shows the code's value.
 
 What is not prose, and so is not checked: mathematics (``$...$``, ``$$...$$``), code
 (```` `...` ```` and fenced blocks), link targets, headings (section numbers) and a chapter's
@@ -109,7 +109,7 @@ def test_prose_numbers_come_from_the_code(path):
     ]
     assert not problems, (
         f"{path.name}: {len(problems)} number(s) typed into the prose; glue each from the code "
-        "({glue:text}`name` and learnlr.plots.glue_text) or rewrite the sentence "
+        "({glue:text}`name` and learnlr.viz.plots.glue_text) or rewrite the sentence "
         "(CONTRIBUTING.md, 'Numbers in the prose'):\n" + "\n".join(problems)
     )
 

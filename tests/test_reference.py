@@ -103,7 +103,7 @@ def build_optimizer(case: dict) -> learnlr.Optimizer:
     kwargs = {k: tuple(v) if k == "betas" else v for k, v in case["kwargs"].items()}
     if case["lr_schedule"] is not None:
         kwargs["lr"] = build_schedule(case["lr_schedule"])
-    return optimizers.REGISTRY[case["optimizer"]](**kwargs)
+    return optimizers.TORCH[case["optimizer"]](**kwargs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,8 +207,8 @@ def test_reference_covers_every_optimizer():
         settings.setdefault(case["optimizer"], set()).add(case["setting"])
         if case["lr_schedule"] is not None:
             scheduled.add(case["optimizer"])
-    assert set(settings) == set(optimizers.REGISTRY)
-    assert scheduled == set(optimizers.REGISTRY), "every optimizer needs a case with a schedule"
+    assert set(settings) == set(optimizers.TORCH)
+    assert scheduled == set(optimizers.TORCH), "every optimizer needs a case with a schedule"
     assert all(len(s) >= 3 for s in settings.values()), settings
     problems_used = {
         (c["optimizer"], c["setting"], c["problem"]["name"]) for c in OPT_DATA["cases"]
@@ -240,13 +240,13 @@ def _same_default(ours, torchs) -> bool:
     return ours == torchs
 
 
-@pytest.mark.parametrize("name", sorted(set(optimizers.REGISTRY) - {"gd"}))
+@pytest.mark.parametrize("name", sorted(set(optimizers.TORCH) - {"gd"}))
 def test_optimizer_arguments_are_torchs(name):
     # gd is SGD without momentum, not a PyTorch optimizer of its own (its default lr is 0.1)
     torch_args = OPT_DATA["torch_defaults"][name]
-    params = inspect.signature(optimizers.REGISTRY[name]).parameters
+    params = inspect.signature(optimizers.TORCH[name]).parameters
     assert set(params) <= set(torch_args), f"not in torch.optim: {set(params) - set(torch_args)}"
-    for arg, default in _defaults(optimizers.REGISTRY[name]).items():
+    for arg, default in _defaults(optimizers.TORCH[name]).items():
         assert _same_default(default, torch_args[arg]), (arg, default, torch_args[arg])
 
 

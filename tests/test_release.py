@@ -244,7 +244,7 @@ def test_check_tag(copy):
     undated = _release(copy, "check-tag", "v9.8.7")
     assert undated.returncode != 0 and "no '## [9.8.7] - YYYY-MM-DD' section" in undated.stderr
     changelog = copy / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", _NEW_SECTION, 1))
+    changelog.write_text(_with_new_section(changelog.read_text()))
     ok = _release(copy, "check-tag", "v9.8.7")
     assert ok.returncode == 0, ok.stderr
     other = _release(copy, "check-tag", "v9.8.8")
@@ -254,19 +254,26 @@ def test_check_tag(copy):
     assert dev.returncode != 0 and "development version" in dev.stderr
 
 
-_NEW_SECTION = "## [Unreleased]\n\n## [9.8.7] - 2031-01-02\n\n### Fixed\n\n- a bug\n"
+_NEW_SECTION = "## [9.8.7] - 2031-01-02\n\n### Fixed\n\n- a bug\n\n"
+
+
+def _with_new_section(text: str) -> str:
+    """The changelog with a section for 9.8.7 above the newest release (below *Unreleased*,
+    whatever that holds today)."""
+    newest = text.index("\n## [", text.index("## [Unreleased]")) + 1
+    return text[:newest] + _NEW_SECTION + text[newest:]
 
 
 def test_notes_are_the_versions_changelog_section(copy):
     changelog = copy / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", _NEW_SECTION, 1))
+    changelog.write_text(_with_new_section(changelog.read_text()))
     result = _release(copy, "notes", "9.8.7")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "### Fixed\n\n- a bug\n"
 
 
 # ---- the artefacts' file lists ---------------------------------------------------------------
-PACKAGE = {"learnlr/__init__.py", "learnlr/optimizers.py", "learnlr/widgets.py"}
+PACKAGE = {"learnlr/__init__.py", "learnlr/optimizers/", "learnlr/viz/widgets.py"}
 INFO = f"learnlr-{VERSION}.dist-info/"
 GOOD_WHEEL = sorted(PACKAGE | {INFO + name for name in release.WHEEL_METADATA})
 TOP = f"learnlr-{VERSION}/"
@@ -298,10 +305,14 @@ def test_file_list_rules_refuse_anything_else(extra):
 
 
 def test_file_list_rules_notice_a_missing_module():
-    wheel = [n for n in GOOD_WHEEL if n != "learnlr/widgets.py"]
-    sdist = [n for n in GOOD_SDIST if n != TOP + "learnlr/widgets.py"]
-    assert release.wheel_problems(wheel, VERSION, PACKAGE) == ["wheel: missing learnlr/widgets.py"]
-    assert release.sdist_problems(sdist, VERSION, PACKAGE) == ["sdist: missing learnlr/widgets.py"]
+    wheel = [n for n in GOOD_WHEEL if n != "learnlr/viz/widgets.py"]
+    sdist = [n for n in GOOD_SDIST if n != TOP + "learnlr/viz/widgets.py"]
+    assert release.wheel_problems(wheel, VERSION, PACKAGE) == [
+        "wheel: missing learnlr/viz/widgets.py"
+    ]
+    assert release.sdist_problems(sdist, VERSION, PACKAGE) == [
+        "sdist: missing learnlr/viz/widgets.py"
+    ]
 
 
 def test_extras_of_the_release_tools():
@@ -312,5 +323,5 @@ def test_extras_of_the_release_tools():
 
 def test_package_files_are_the_tracked_modules():
     files = release.package_files()
-    assert "learnlr/__init__.py" in files and "learnlr/widgets.py" in files
+    assert "learnlr/__init__.py" in files and "learnlr/viz/widgets.py" in files
     assert all(name.startswith("learnlr/") and name.endswith(".py") for name in files)

@@ -23,7 +23,7 @@ from learnlr import optimizers as O
 from learnlr import problems as P
 from learnlr import schedules as S
 
-REGISTRY = O.REGISTRY
+REGISTRY = O.TORCH
 
 # Every optimizer with its options on, as in test_optimizers (kept short here).
 OPTIONS = {

@@ -1,4 +1,4 @@
-"""The demos of learnlr.widgets, driven without a browser, with ipywidgets 7.7 or 8.
+"""The demos of learnlr.viz.widgets, driven without a browser, with ipywidgets 7.7 or 8.
 
 Colab ships ipywidgets 7.7 and Binder installs 8, so every demo must work with both:
 ``make check-widgets7`` runs this module in an environment with ipywidgets 7.7.x. Each
@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from learnlr import optimizers, problems, widgets
+from learnlr import optimizers, problems
+from learnlr.viz import widgets
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
 
@@ -345,7 +346,7 @@ def test_basin_demo_html_holds_each_frames_basin_map():
     # The kernel-free basin map: each frame's image is stored as a palette and one character
     # per cell, rows from the top; decoded, it must be the basin map of that rate and method.
     from learnlr import landscape
-    from learnlr.widgets import _CELL_CODES
+    from learnlr.viz.widgets import _CELL_CODES
 
     him = problems.himmelblau()
     demo = widgets.basin_demo(him, n=12, steps=300)

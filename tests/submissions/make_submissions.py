@@ -1,6 +1,6 @@
 """Write the synthetic submissions that tests/test_coursework.py grades.
 
-They are made from chapter 1 as a student would receive it (``learnlr.coursework``'s student
+They are made from chapter 1 as a student would receive it (``learnlr.course.coursework``'s student
 copy), cut down to the exercises and the cells they need, with the outputs cleared:
 
 * ``perfect.ipynb``: the instructor's solutions put back;
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from learnlr import coursework
+from learnlr.course import coursework
 
 HERE = Path(__file__).resolve().parent
 CHAPTER = HERE.parent.parent / "notebooks" / "01_gradient_update.ipynb"

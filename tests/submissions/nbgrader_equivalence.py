@@ -3,7 +3,7 @@
 nbgrader is not a dependency of learnlr, so this is a script, not part of ``make test``.
 It runs nbgrader's own ``ClearSolutions`` and ``ClearHiddenTests`` preprocessors on every
 notebook given (default: notebooks/) and on a few awkward cells made here, and compares the
-result with ``learnlr.coursework.student_notebook(nb, stubs="nbgrader")``: every cell must
+result with ``learnlr.course.coursework.student_notebook(nb, stubs="nbgrader")``: every cell must
 have the same type, id, nbgrader metadata and source. (With the default learnlr stubs the
 copies differ only inside the stubs: a message naming the exercise, and ``name = None`` in
 place of a raise at top level.) Outputs are not compared: nbgrader clears all of them.
@@ -24,7 +24,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from learnlr import coursework
+from learnlr.course import coursework
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

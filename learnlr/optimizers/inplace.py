@@ -26,7 +26,7 @@ constant rate or a schedule. The engine only updates; it records no trace (use
 Example:
     >>> import numpy as np
     >>> from learnlr import optimizers
-    >>> from learnlr.inplace import InPlace
+    >>> from learnlr.optimizers.inplace import InPlace
     >>> opt = optimizers.adam(lr=0.1)
     >>> x, g = np.array([1.0, 1.0]), np.array([5.0, -0.01])
     >>> fast = InPlace(opt, x)
@@ -46,9 +46,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from learnlr._base import Optimizer, rate_at
 from learnlr._checks import check_int
-from learnlr.optimizers import AdamState, SGDState
+from learnlr.optimizers.adam import AdamState
+from learnlr.optimizers.base import Optimizer, rate_at
+from learnlr.optimizers.sgd import SGDState
 
 SUPPORTED = ("adam", "adamw", "sgd")
 

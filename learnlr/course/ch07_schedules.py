@@ -30,7 +30,6 @@ from typing import NamedTuple
 import numpy as np
 
 from learnlr import schedules as _schedules
-from learnlr._base import Optimizer
 from learnlr._checks import (
     check_choice,
     check_int,
@@ -41,6 +40,7 @@ from learnlr._checks import (
     check_start_loss,
     check_vector,
 )
+from learnlr.optimizers.base import Optimizer
 from learnlr.problems import Problem
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The class figure of a grading: marks per exercise, and the distribution of totals.
 
-Kept apart from :mod:`learnlr.coursework` so that grading itself needs no display library.
+Kept apart from :mod:`learnlr.course.coursework` so that grading itself needs no display
+library; it takes the grading's numbers, so it does not import the grading code.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 __all__ = ["save_class_figure"]
 
 
-def save_class_figure(result, path) -> Path:
-    """Draw ``result`` (a :class:`learnlr.coursework.Grading`) and save it as a PNG."""
-    from learnlr.coursework import gradebook
+def save_class_figure(summary, totals, path) -> Path:
+    """Draw a grading's class figure and save it as a PNG.
 
-    _, totals = gradebook(result)
-    names = [ex for ex, _, _ in result.summary]
-    passed = [n for _, n, _ in result.summary]
-    failed = [total - n for _, n, total in result.summary]
+    Args:
+        summary: ``(exercise, passed, total)`` per exercise, as in
+            ``Grading.summary`` (:mod:`learnlr.course.coursework`).
+        totals: ``{student: {exercise: mark}}``, as the second value of
+            :func:`learnlr.course.coursework.gradebook`.
+        path: where to write the PNG.
+    """
+    names = [ex for ex, _, _ in summary]
+    passed = [n for _, n, _ in summary]
+    failed = [total - n for _, n, total in summary]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     ax0.bar(names, passed, color="tab:green", label="pass")
     ax0.bar(names, failed, bottom=passed, color="tab:red", label="fail")

@@ -22,7 +22,7 @@ answers (:func:`seal`, :func:`check_sealed`): SHA-256 digests of the values roun
 significant digits, so the page shows neither the value nor the formula.
 
 Every result is also recorded in :data:`RESULTS` (exercise id, passed, message); these are
-the student's own self-checks. Marks come from the grader (:mod:`learnlr.grader`), which does
+the student's own self-checks. Marks come from the grader (:mod:`learnlr.course.grader`), which does
 not read them. Checks return a :class:`CheckResult`, which displays as one line in a
 notebook; they never print.
 """
@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from learnlr._base import fmt
+from learnlr.optimizers.base import fmt
 
 __all__ = [
     "CheckResult",

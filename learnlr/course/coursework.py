@@ -3,9 +3,9 @@
 Instructors assign the chapter notebooks the way nbgrader users expect, without a server or
 a database::
 
-    python -m learnlr.coursework list                    # exercise ids per notebook
-    python -m learnlr.coursework student [--src notebooks] [--out student]
-    python -m learnlr.coursework grade SUBMISSIONS [--out grades] [--timeout 60]
+    python -m learnlr.course.coursework list                    # exercise ids per notebook
+    python -m learnlr.course.coursework student [--src notebooks] [--out student]
+    python -m learnlr.course.coursework grade SUBMISSIONS [--out grades] [--timeout 60]
                                          [--src notebooks] [--jobs 1] [--scheduler URL]
 
 (``make student`` and ``make grade SUBMISSIONS=dir`` call the last two.)
@@ -17,7 +17,7 @@ How an exercise is marked (nbgrader's conventions)
   "chNN-exM", "locked": false, "schema_version": 3}}``. A solution cell without markers is a
   solution as a whole. A marker in a cell without that metadata is an error (nbgrader refuses
   it too), and so are nested, unclosed or stray markers.
-* A later cell checks it with :mod:`learnlr.checks`: ``checks.check_function("N.M", ...)``,
+* A later cell checks it with :mod:`learnlr.course.checks`: ``checks.check_function("N.M", ...)``,
   ``checks.check_value("N.M", ...)``, ... The string is the exercise id; the solution cells
   since the previous check belong to it. Without a check, the id comes from the grade_id
   (``ch02-ex3`` is ``2.3``).
@@ -52,7 +52,7 @@ How a submission is graded
 --------------------------
 Each submitted notebook (``SUBMISSIONS/<student>.ipynb``, or
 ``SUBMISSIONS/<student>/<chapter>.ipynb``) runs in a sandbox process of its own
-(:mod:`learnlr.grader`): bounded CPU time, memory, file sizes and wall time per cell and per
+(:mod:`learnlr.course.grader`): bounded CPU time, memory, file sizes and wall time per cell and per
 submission; where the platform allows, no network, the instructor's files and the other
 submissions hidden, and the rights of ``nobody``. Check cells edited by the student (and
 nbgrader grade or locked cells) are put back to the instructor's version before the run, as
@@ -90,7 +90,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from learnlr import checks
+from learnlr.course import checks
 
 __all__ = [
     "Exercise",
@@ -123,7 +123,7 @@ DEFAULT_TIMEOUT = 60
 RESULTS_TAG = "LEARNLR-RESULTS"
 _COLLECT = (
     "print({tag!r}, __import__('json').dumps([[str(r[0]), bool(r[1]), str(r[2])] for r in "
-    "__import__('learnlr.checks', fromlist=['RESULTS']).RESULTS[{start}:]]))"
+    "__import__('learnlr.course.checks', fromlist=['RESULTS']).RESULTS[{start}:]]))"
 )
 
 
@@ -193,7 +193,7 @@ def _mask_magics(source: str) -> str:
 
 def _parse(source: str) -> ast.Module | None:
     """Parse a code cell (IPython magics masked); None if it is not valid Python."""
-    from learnlr.grader import parse_python  # one lock for every parse (see there)
+    from learnlr.course.grader import parse_python  # one lock for every parse (see there)
 
     for text in (source, _mask_magics(source)):
         try:
@@ -891,7 +891,7 @@ class _Marked(NamedTuple):
 
 def _grade_one(student: str, path: Path, sources, limits: dict, hide: Sequence) -> _Marked:
     """Run one submission in its sandbox and mark it with the instructor's tests."""
-    from learnlr import grader
+    from learnlr.course import grader
 
     t0 = time.perf_counter()
     try:
@@ -956,7 +956,7 @@ def grade(
     The instructor notebooks in ``src`` tell which exercises each submission should have
     (matched by cell ids, else by file name) and hold the tests that mark them. Each
     submission runs in its own bounded process (``timeout`` seconds per cell; ``limits`` as
-    in :data:`learnlr.grader.LIMITS`); ``jobs`` submissions run at once on this machine, or
+    in :data:`learnlr.course.grader.LIMITS`); ``jobs`` submissions run at once on this machine, or
     on a Dask cluster when ``scheduler`` is its address (``tcp://host:8786``). A student who
     did not submit a notebook that others did gets "not submitted" for its exercises.
     """
@@ -996,7 +996,7 @@ def _grade_on_worker(student: str, path: str, src: str, limits: dict, hide: list
 def _on_dask(scheduler: str, pairs, src, limits: dict, hide: list) -> list[_Marked]:
     from dask.distributed import Client
 
-    from learnlr import grader
+    from learnlr.course import grader
 
     sources = {str(s.path): s for s in _sources(src)}
     with Client(scheduler) as client:
@@ -1097,9 +1097,10 @@ def write_results(result: Grading, out, figure: bool = True) -> list[Path]:
     written.append(out / "summary.md")
     written[-1].write_text(_summary_markdown(result, figure), encoding="utf-8")
     if figure:
-        from learnlr import grade_plots
+        from learnlr.viz import grade_plots
 
-        written.append(grade_plots.save_class_figure(result, out / "grades.png"))
+        _, totals = gradebook(result)
+        written.append(grade_plots.save_class_figure(result.summary, totals, out / "grades.png"))
     return written
 
 
@@ -1192,9 +1193,9 @@ def _format_table(rows: Sequence[Sequence], header: Sequence[str], width: int = 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m learnlr.coursework {list,student,grade} ...``; returns the exit status."""
+    """``python -m learnlr.course.coursework {list,student,grade} ...``; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m learnlr.coursework",
+        prog="python -m learnlr.course.coursework",
         description="Student copies of the chapter notebooks, and grading of submissions.",
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -45,7 +45,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr._base import Optimizer
 from learnlr._checks import (
     check_batch_size,
     check_choice,
@@ -57,7 +56,8 @@ from learnlr._checks import (
     check_start_loss,
     check_vector,
 )
-from learnlr.problems import StochasticProblem
+from learnlr.optimizers.base import Optimizer
+from learnlr.problems.stochastic import StochasticProblem
 
 __all__ = [
     "DigitsSplit",

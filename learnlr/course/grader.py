@@ -1,6 +1,6 @@
 """Marks a submission cannot forge: hidden tests run here, the student's code runs elsewhere.
 
-For each submission, :class:`Session` starts one sandboxed process (``learnlr._worker``)
+For each submission, :class:`Session` starts one sandboxed process (``learnlr.course._worker``)
 that runs the submission's code cells and then answers requests: "call ``gd_step`` on these
 inputs", "send the value of ``max_stable_lr``". Only numbers (or a note of why there are
 none) come back. The hidden tests -- the ``### BEGIN HIDDEN TESTS`` regions of the
@@ -14,7 +14,7 @@ student's process.
 Each submission's process is bounded (:data:`LIMITS`: CPU seconds, memory, size of each file
 it writes, scratch disk, seconds per cell and per submission) and, where the platform allows,
 has no network and cannot see the instructor's or other students' files (see
-``learnlr._worker``). A cell that runs too long, or kills its process, is skipped and the
+``learnlr.course._worker``). A cell that runs too long, or kills its process, is skipped and the
 cells are run again without it (up to ``restarts`` times), so one bad cell costs only the
 exercises that depend on it.
 """
@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from learnlr import checks
+from learnlr.course import checks
 
 __all__ = ["LIMITS", "Session", "RemoteFunction", "RemoteValue", "ExerciseMark", "run_tests"]
 
@@ -114,7 +114,14 @@ class _Zygote:
         ours, theirs = socket.socketpair()
         env = _worker_env(tempfile.gettempdir())
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "learnlr._worker", "--zygote", str(theirs.fileno())],
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "learnlr.course._worker",
+                "--zygote",
+                str(theirs.fileno()),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -255,7 +262,7 @@ class Session:
         self.proc = zygote.fork(self.scratch) if zygote else None
         if self.proc is None:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "learnlr._worker"],
+                [sys.executable, "-I", "-m", "learnlr.course._worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -483,7 +490,7 @@ def _free_names(source: str) -> list[str]:
 
 
 def _recording_checks(record: list):
-    """A stand-in for :mod:`learnlr.checks` whose checks also append to ``record``."""
+    """A stand-in for :mod:`learnlr.course.checks` whose checks also append to ``record``."""
 
     def wrap(fn):
         def check(*args, **kwargs):

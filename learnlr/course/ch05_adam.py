@@ -5,7 +5,7 @@ r"""Helpers for the chapters on Adam and its relatives, which a reader need not 
 * :func:`noisy_quadratic` -- a separable quadratic whose gradients carry Gaussian noise of a
   different size in each coordinate: where Adam with L2 and AdamW part ways;
 * the visible cases and typical mistakes of the exercises on one Adam, AMSGrad and AdamW
-  step (``*_CASES`` and ``*_MISTAKES`` for :func:`learnlr.checks.check_function`). The
+  step (``*_CASES`` and ``*_MISTAKES`` for :func:`learnlr.course.checks.check_function`). The
   references live in the grader's hidden tests of the chapter notebooks, not here.
 
 NumPy only; the chapters draw the figures.

@@ -1,6 +1,6 @@
 """The sandbox side of grading: run one submission's code cells, then answer the grader.
 
-Started by :mod:`learnlr.grader` as ``python -I -m learnlr._worker`` (one process per
+Started by :mod:`learnlr.course.grader` as ``python -I -m learnlr.course._worker`` (one process per
 submission). Before any student code runs it puts limits on itself (CPU time, memory, size
 of each file written, open files), and, where the platform allows, moves into new network
 and mount namespaces: no network, an empty size-limited scratch directory, the instructor's
@@ -152,7 +152,7 @@ def main() -> None:
 
     import numpy as np
 
-    from learnlr import checks
+    from learnlr.course import checks
 
     outcome, encode = checks._outcome, checks._encode
     # What the worker itself relies on, put back after each cell and before each answer,
@@ -229,8 +229,9 @@ def main() -> None:
 # exercise asks for. While a student's function runs on a case, a profiler notes every call
 # into learnlr's modules other than the checks and this worker; switching the profiler off
 # counts as such a call. (No instructor solution uses learnlr inside a graded function.)
-_LEARNLR_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_ALLOWED = {"checks.py", "_worker.py"}
+_COURSE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LEARNLR_DIR = os.path.dirname(_COURSE_DIR) + os.sep
+_ALLOWED = {os.path.join(_COURSE_DIR, name) for name in ("checks.py", "_worker.py")}
 
 
 def _watched(target, used: list):
@@ -239,8 +240,9 @@ def _watched(target, used: list):
     def profile(frame, event, arg) -> None:
         if event == "call" and not used:
             path = frame.f_code.co_filename
-            if path.startswith(_LEARNLR_DIR) and os.path.basename(path) not in _ALLOWED:
-                used.append("learnlr." + os.path.basename(path).removesuffix(".py"))
+            if path.startswith(_LEARNLR_DIR) and path not in _ALLOWED:
+                module = path[len(_LEARNLR_DIR) :].removesuffix(".py").replace(os.sep, ".")
+                used.append("learnlr." + module.removesuffix(".__init__"))
 
     def call(**kwargs):
         sys.setprofile(profile)
@@ -266,7 +268,7 @@ def serve_forks(control_fd: int) -> None:
 
     import numpy  # noqa: F401
 
-    for name in ("matplotlib.pyplot", "learnlr", "learnlr.checks", "learnlr.plots"):
+    for name in ("matplotlib.pyplot", "learnlr", "learnlr.course.checks", "learnlr.viz.plots"):
         try:
             __import__(name)
         except Exception:  # a module that cannot load here loads (or fails) in the worker

@@ -27,9 +27,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from learnlr import optimizers as _optimizers
-from learnlr.plots import COLORS, contour
 from learnlr.problems import Problem
 from learnlr.trace import run
+from learnlr.viz.plots import COLORS, contour
 
 __all__ = [
     "Slider",

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnlr._base import Optimizer
 from learnlr._checks import (
     check_int,
     check_optimizer,
@@ -36,6 +35,7 @@ from learnlr._checks import (
     check_real,
     check_vector,
 )
+from learnlr.optimizers.base import Optimizer
 from learnlr.schedules import Schedule
 
 __all__ = [

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from learnlr._base import Optimizer
 from learnlr._checks import check_int, check_problem, check_vector
 from learnlr.optimizers import AdadeltaState, adadelta
+from learnlr.optimizers.base import Optimizer
 from learnlr.problems import Problem
 from learnlr.trace import Trace, run
 
