@@ -432,3 +432,17 @@ def test_recent_results_are_reused_and_bounded():
     assert results == [3, 3, 7, 11, 3]
     # (1, 2) was computed once, then dropped when two newer pairs came
     assert calls == [(1, 2), (3, 4), (5, 6), (1, 2)]
+
+
+def test_recent_results_by_a_key_share_one_entry():
+    # the demo's frames: control values equal to 10 significant digits share one frame
+    calls = []
+    recent = widgets._Recent(
+        lambda values: calls.append(values) or len(calls), size=3, key=widgets.Demo._key
+    )
+    first = recent({"lr": 0.1, "steps": 5})
+    again = recent({"lr": 0.1 + 1e-17, "steps": 5})  # the same rate to 10 digits
+    other = recent({"lr": 0.2, "steps": 5})
+    assert (first, again, other) == (1, 1, 2) and len(calls) == 2
+    assert widgets.Demo._key({"lr": 0.1, "steps": 5}) in recent and len(recent) == 2
+    assert widgets.Demo._key({"lr": 0.3, "steps": 5}) not in recent

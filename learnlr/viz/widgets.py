@@ -163,7 +163,8 @@ class Demo:
         # the figure is drawn by the live widget's worker thread and by the caller's
         # (figure, time_update): one at a time
         self._lock = threading.RLock()
-        self._frames: collections.OrderedDict = collections.OrderedDict()  # key -> PNG
+        # the last frames drawn (PNG bytes), by control values (see _key)
+        self._frames = _Recent(self._frame, size=64, key=self._key)
         self._ahead: list = []  # values the live widget may draw ahead, in order
         self._hold = False  # no drawing ahead while a caller uses the figure
 
@@ -416,14 +417,7 @@ class Demo:
 
     def _cached_frame(self, values) -> bytes:
         """The PNG for ``values``: drawn ahead already, or drawn now (and kept)."""
-        key = self._key(values)
-        if key in self._frames:
-            self._frames.move_to_end(key)
-            return self._frames[key]
-        png = self._frames[key] = self._frame(values)
-        while len(self._frames) > 64:
-            self._frames.popitem(last=False)
-        return png
+        return self._frames(values)
 
     def _likely_next(self, values: dict, before: dict) -> list:
         """The values a reader may ask for after ``values`` (reached from ``before``).
@@ -668,22 +662,33 @@ class _Recent:
     """``fn`` with its last ``size`` results kept, by argument values.
 
     A reader drags a slider back over values just shown, or presses an arrow key and then
-    the opposite one: the runs behind those frames are taken from here instead of being
-    computed again. ``fn``'s results must not be changed by whoever uses them.
+    the opposite one: the runs (and the frames) behind those values are taken from here
+    instead of being computed again. ``key`` turns the arguments into the lookup key (default:
+    the arguments themselves, which must then be hashable). ``fn``'s results must not be
+    changed by whoever uses them.
     """
 
-    def __init__(self, fn: Callable, size: int = 256):
+    def __init__(self, fn: Callable, size: int = 256, key: Callable | None = None):
         self._fn, self._size = fn, size
+        self._key = key if key is not None else (lambda *args: args)
         self._kept: collections.OrderedDict = collections.OrderedDict()
 
     def __call__(self, *args):
-        if args in self._kept:
-            self._kept.move_to_end(args)
-            return self._kept[args]
-        result = self._kept[args] = self._fn(*args)
+        key = self._key(*args)
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        result = self._kept[key] = self._fn(*args)
         if len(self._kept) > self._size:
             self._kept.popitem(last=False)
         return result
+
+    def __contains__(self, key) -> bool:
+        """Whether the result for ``key`` (a key as ``key`` makes it) is kept."""
+        return key in self._kept
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 #: Rendered glyphs, shared by every demo: (font file, size, dpi, glyph, hinting, mode, the
