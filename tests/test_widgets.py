@@ -441,7 +441,7 @@ def test_recent_results_by_a_key_share_one_entry():
         lambda values: calls.append(values) or len(calls), size=3, key=widgets.Demo._key
     )
     first = recent({"lr": 0.1, "steps": 5})
-    again = recent({"lr": 0.1 + 1e-17, "steps": 5})  # the same rate to 10 digits
+    again = recent({"lr": 0.1 * (1 + 1e-12), "steps": 5})  # the same rate to 10 digits
     other = recent({"lr": 0.2, "steps": 5})
     assert (first, again, other) == (1, 1, 2) and len(calls) == 2
     assert widgets.Demo._key({"lr": 0.1, "steps": 5}) in recent and len(recent) == 2
