@@ -184,6 +184,27 @@ def test_frames_drawn_ahead_are_the_frames_a_move_would_draw():
     assert demo.shown["lr"] == lr.value
 
 
+def test_before_any_move_the_frames_one_step_away_are_drawn_ahead():
+    demo = _lr_demo()
+    view = demo.widget()
+    assert demo.wait()
+    start = demo.defaults()
+    for name, spec in demo.controls.items():
+        for steps in (1, -1):
+            value = spec.near(start[name], steps)
+            if value is not None:
+                assert demo._key({**start, name: value}) in demo._frames, (name, steps)
+    drawn = len(demo._frames)
+
+    def no_drawing(values):
+        raise AssertionError(f"drew {values} again")
+
+    demo._frame = no_drawing  # the first move is answered with a frame drawn ahead
+    (lr,) = [c for c in _controls(view) if isinstance(c, ipywidgets.FloatLogSlider)]
+    lr.value = float(demo.controls["lr"].near(lr.value, -1))
+    assert demo.wait() and len(demo._frames) >= drawn
+
+
 def test_a_static_figure_stops_the_drawing_ahead():
     demo = _lr_demo()
     view = demo.widget()

@@ -164,7 +164,7 @@ class Demo:
         # (figure, time_update): one at a time
         self._lock = threading.RLock()
         # the last frames drawn (PNG bytes), by control values (see _key)
-        self._frames = _Recent(self._frame, size=64, key=self._key)
+        self._frames = _Recent(lambda values: self._frame(values), size=64, key=self._key)
         self._ahead: list = []  # values the live widget may draw ahead, in order
         self._hold = False  # no drawing ahead while a caller uses the figure
 
@@ -357,7 +357,8 @@ class Demo:
 
         With ``coalesce``, once a frame is shown and no change is waiting, the worker draws
         ahead the frames a reader is most likely to ask for next: one and two arrow-key
-        steps further in the direction the control last moved. A change to one of those
+        steps further in the direction the control last moved (and, before any control has
+        moved, one step either way on each control). A change to one of those
         values, or back to one shown before, is then answered with the frame already
         drawn. The last 64 frames are kept (about 3 MB); values equal to 10 significant
         digits share a frame (a slider's value computed in the browser can differ from
@@ -388,6 +389,9 @@ class Demo:
             self.frame_times.append((received, started, time.time()))
 
         self._latest = _Latest(show, spare=self._draw_ahead) if coalesce else None
+        if self._latest is not None:  # before the first change: one step each way
+            self._ahead = self._first_ahead(self.shown)
+            self._latest.prepare()
 
         def on_change(change):
             job = ({name: c.value for name, c in ctrls.items()}, time.time())
@@ -440,6 +444,17 @@ class Demo:
             v = spec.near(values[name], steps)
             if v is not None:
                 ahead.append({**values, name: v})
+        return ahead
+
+    def _first_ahead(self, values: dict) -> list:
+        """The values one step away from ``values`` on each control, either way: what a
+        reader may ask for first, before any control has moved."""
+        ahead = []
+        for name, spec in self.controls.items():
+            for steps in (1, -1):
+                v = spec.near(values[name], steps)
+                if v is not None:
+                    ahead.append({**values, name: v})
         return ahead
 
     def _draw_ahead(self) -> bool:
@@ -648,6 +663,18 @@ class _Latest:
             with self._wake:
                 if not self._has_pending:
                     self._spare = more
+
+    def prepare(self):
+        """Start the spare work now, before any value is submitted (a view just shown)."""
+        if self._spare_fn is None:
+            return
+        with self._wake:
+            self._spare = True
+            self._idle.clear()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, daemon=True)
+                self._thread.start()
+            self._wake.notify()
 
     def wait(self, timeout):
         """Wait until the last value is served and the spare work done; False on timeout."""
