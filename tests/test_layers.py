@@ -25,8 +25,12 @@ DISPLAY = ("matplotlib", "ipywidgets")
 IMPORT = re.compile(r"^\s*(?:import|from)\s+(matplotlib|ipywidgets)\b", re.MULTILINE)
 
 
+#: Display modules whose name says neither "plot" nor "widget": the chapters' demos.
+DISPLAY_MODULES = {"demos"}
+
+
 def _may_import_display(path: Path) -> bool:
-    return "plot" in path.stem or "widget" in path.stem
+    return "plot" in path.stem or "widget" in path.stem or path.stem in DISPLAY_MODULES
 
 
 def _imports_no_display(modules):
