@@ -302,7 +302,7 @@ def warmup_demo(
         controls,
         setup,
         _checked(func, controls, update),
-        title=f"Gradient descent on {problem.name}, with and without warmup",
+        title=f"Gradient descent on {problem.name.capitalize()}, with and without warmup",
     )
 
 
@@ -520,7 +520,10 @@ def training_runs_demo(
         h["t1"].set_text(r.status if r.diverged else f"final test accuracy {r.test_acc[-1]:.3f}")
 
     return Demo(
-        controls, setup, _checked(func, controls, update), title="Training runs (precomputed)"
+        controls,
+        setup,
+        _checked(func, controls, update),
+        title="Training runs of chapter 10 (precomputed)",
     )
 
 
