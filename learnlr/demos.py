@@ -13,15 +13,15 @@ one of its options; a slider's value may lie half a step beyond an end, as an ar
 neighbour or a rounded grid value can) with a ``ValueError`` naming the demo, the control
 and the allowed range.
 
-========================  =========  ==================================================
-demo                      chapter    what moves
-========================  =========  ==================================================
-:func:`amsgrad_demo`      6          Reddi et al.'s problem: Adam against AMSGrad
-:func:`warmup_demo`       8          gradient descent with and without warmup
-:func:`finder_demo`       9          the finder's sweep against fixed-rate training runs
-:func:`training_runs_demo` 10        the network's training runs, one at a time
-:func:`good_range_demo`   11         the good range of rates for a tolerance
-========================  =========  ==================================================
+============================  =======  ===============================================
+demo                          chapter  what it shows
+============================  =======  ===============================================
+:func:`amsgrad_demo`          6        Reddi et al.'s problem: Adam against AMSGrad
+:func:`warmup_demo`           8        gradient descent with and without warmup
+:func:`finder_demo`           9        the finder's sweep against fixed-rate runs
+:func:`training_runs_demo`    10       the network's training runs, one at a time
+:func:`good_range_demo`       11       the good range of rates for a tolerance
+============================  =======  ===============================================
 """
 
 from __future__ import annotations
