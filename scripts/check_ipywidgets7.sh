@@ -45,5 +45,5 @@ sys.exit(0 if v.startswith("7.7.") else f"expected ipywidgets 7.7.x, got {v}")'
 # pyproject.toml's pytest options apply (nbval with the stored outputs of chapter 1, run
 # in this environment's kernel). -p no:cacheprovider: nothing written to the repository.
 "$ENV/bin/python" -m pytest -p no:cacheprovider -q -n 2 --dist loadfile -m "not student_copy" \
-    tests/test_widgets.py notebooks/01_gradient_update.ipynb
+    tests/test_widgets.py tests/test_demos.py notebooks/01_gradient_update.ipynb
 echo "ipywidgets 7: all done in $(($(date +%s) - t0)) s"
