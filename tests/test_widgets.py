@@ -9,6 +9,7 @@ checked too.
 """
 
 import io
+import threading
 
 import ipywidgets
 import matplotlib.pyplot as plt
@@ -444,6 +445,67 @@ def test_cached_glyphs_draw_matplotlibs_pixels():
     )
     plt.close(plain)
     plt.close(cached)
+
+
+def test_cached_glyphs_fall_back_to_matplotlib_when_freetype_refuses():
+    # FreeType can refuse a glyph now and then ("invalid outline"); the text is then drawn
+    # by matplotlib's own path, whole, and looks the same
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    plain, cached = _texts_figure(), _texts_figure()
+    FigureCanvasAgg(plain).draw()
+    canvas = FigureCanvasAgg(cached)
+    renderer = canvas.get_renderer()
+    widgets._GLYPHS.clear()
+    widgets._cache_glyphs(renderer)
+    if not hasattr(renderer, "_learnlr_glyphs"):
+        pytest.skip("this matplotlib has no glyph internals to cache (drawn as usual)")
+    refusals = []
+
+    class Refusing:  # the real font, except that its first render fails
+        def __init__(self, font):
+            self._font = font
+
+        def __getattr__(self, name):
+            return getattr(self._font, name)
+
+        def _render_glyph(self, *args):
+            if not refusals:
+                refusals.append(args)
+                raise RuntimeError("FT_Load_Glyph failed with error 0x14: invalid outline")
+            return self._font._render_glyph(*args)
+
+    inner = renderer._draw_text_glyphs_and_boxes
+
+    def with_refusing_fonts(gc, x, y, angle, glyphs, boxes):
+        glyphs = [(Refusing(g[0]),) + tuple(g[1:]) for g in glyphs]
+        return inner(gc, x, y, angle, glyphs, boxes)
+
+    renderer._draw_text_glyphs_and_boxes = with_refusing_fonts
+    canvas.draw()
+    assert len(refusals) == 1
+    np.testing.assert_array_equal(
+        np.asarray(canvas.buffer_rgba()), np.asarray(plain.canvas.buffer_rgba())
+    )
+    plt.close(plain)
+    plt.close(cached)
+
+
+def test_demos_draw_one_at_a_time():
+    # every demo's drawing holds the same lock: matplotlib and FreeType are not made for
+    # two threads drawing at once (a live widget's worker and another demo's, say)
+    first, second = DEMOS["race_demo"](), DEMOS["race_demo"]()
+    assert first._lock is second._lock
+    seen = []
+
+    def draw_elsewhere():
+        seen.append(first._lock.acquire(timeout=0.05))
+
+    with second._lock:
+        worker = threading.Thread(target=draw_elsewhere)
+        worker.start()
+        worker.join()
+    assert seen == [False]
 
 
 def test_recent_results_are_reused_and_bounded():

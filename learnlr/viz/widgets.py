@@ -161,8 +161,9 @@ class Demo:
         self._fig = None
         self._handles = None
         # the figure is drawn by the live widget's worker thread and by the caller's
-        # (figure, time_update): one at a time
-        self._lock = threading.RLock()
+        # (figure, time_update): one at a time, and one demo at a time (matplotlib and
+        # the FreeType library it shares between threads are not made for concurrent use)
+        self._lock = _DRAWING
         # the last frames drawn (PNG bytes), by control values (see _key)
         self._frames = _Recent(lambda values: self._frame(values), size=64, key=self._key)
         self._ahead: list = []  # values the live widget may draw ahead, in order
@@ -421,7 +422,8 @@ class Demo:
 
     def _cached_frame(self, values) -> bytes:
         """The PNG for ``values``: drawn ahead already, or drawn now (and kept)."""
-        return self._frames(values)
+        with self._lock:  # the cache too is shared by the worker and the caller
+            return self._frames(values)
 
     def _likely_next(self, values: dict, before: dict) -> list:
         """The values a reader may ask for after ``values`` (reached from ``before``).
@@ -718,6 +720,9 @@ class _Recent:
         return len(self._kept)
 
 
+#: Held while a demo's figure is updated or drawn: one figure at a time in the process.
+_DRAWING = threading.RLock()
+
 #: Rendered glyphs, shared by every demo: (font file, size, dpi, glyph, hinting, mode, the
 #: position's sub-pixel part) -> (coverage bitmap, its offset from the whole-pixel position).
 _GLYPHS: dict = {}
@@ -757,22 +762,27 @@ def _cache_glyphs(renderer) -> None:
         aa = gc.get_antialiased()
         mode = ft2font.RenderMode.NORMAL if aa else ft2font.RenderMode.MONO
         height = int(renderer.height)
+        placed = []  # every glyph's bitmap first: nothing is drawn if one cannot be made
         for font, size, index, _slant, _extend, dx, dy in glyphs:
             # the position in FreeType's 26.6 fixed point, y upwards, as matplotlib sets it
             px, py = round(0x40 * (x + dx)), round(0x40 * (renderer.height - y + dy))
             key = (font.fname, size, renderer.dpi, index, flags, aa, px & 63, py & 63)
             hit = _GLYPHS.get(key)
             if hit is None:
-                font.set_size(size, renderer.dpi)
-                font._set_transform(identity, [px & 63, py & 63])
-                bitmap = font._render_glyph(index, flags, mode)
+                try:
+                    font.set_size(size, renderer.dpi)
+                    font._set_transform(identity, [px & 63, py & 63])
+                    bitmap = font._render_glyph(index, flags, mode)
+                except RuntimeError:  # FreeType refused: matplotlib's own path draws it all
+                    return draw(renderer, gc, x, y, angle, glyphs, boxes)
                 buffer = np.array(bitmap.buffer, dtype=np.uint8)
                 if not aa:
                     buffer *= 0xFF
                 if len(_GLYPHS) > 20_000:
                     _GLYPHS.clear()
                 hit = _GLYPHS[key] = (buffer, bitmap.left, bitmap.top)
-            buffer, left, top = hit
+            placed.append((hit, px, py))
+        for (buffer, left, top), px, py in placed:
             top += py >> 6
             renderer._renderer.draw_text_image(
                 buffer, left + (px >> 6), height - top + buffer.shape[0], 0, gc
