@@ -330,6 +330,30 @@ def test_blitted_frames_equal_a_full_redraw(name):
         np.testing.assert_array_equal(fast, slow, err_msg=f"{name} after {values}")
 
 
+@pytest.mark.parametrize("name", ["race_demo", "lr_demo"])
+def test_the_frame_after_the_static_figure_reuses_the_background(name):
+    # A notebook shows the live widget (72 dpi), then the static figure at the figure's
+    # own resolution: the widget's next frame must not draw its background again (a
+    # full draw, the slowest frame a reader would see) and must equal a full redraw.
+    demo, reference = DEMOS[name](), DEMOS[name]()
+    demo.render_png()
+    reference.render_png()
+    fig = demo.figure()
+    fig.set_dpi(100)  # as a chapter does for the book's sharper copy
+    fig.canvas.draw()  # as the notebook displays it
+    full = []
+    draw_background = demo._draw_background
+    demo._draw_background = lambda *args: (full.append(1), draw_background(*args))
+    key, spec = next(iter(demo.controls.items()))
+    value = spec.grid()[1] if isinstance(spec, widgets.Choice) else spec.value
+    demo.update(**{key: value})
+    fast = _pixels(demo.render_png())
+    assert full == []
+    reference.update(**{key: value})
+    reference._background = None
+    np.testing.assert_array_equal(fast, _pixels(reference.render_png()))
+
+
 def test_a_range_shown_before_is_not_drawn_again():
     demo = _lr_demo()  # its y-range is fixed: only the steps slider moves the axes
     demo.update()  # the defaults, as the live widget starts: steps = 30

@@ -188,7 +188,6 @@ class Demo:
             fig = self.update(**values)
             if fig.dpi != self._base_dpi:  # render_png draws at a lower resolution
                 fig.set_dpi(self._base_dpi)
-                self._background = None
         return fig
 
     def update(self, **values):
@@ -213,11 +212,12 @@ class Demo:
         Artists listed in ``handles["animated"]`` are redrawn over a cached background
         (blitting); everything else is drawn once. ``update`` returns ``True`` when the
         whole background must be redrawn, or a list of the axes whose limits changed, or
-        nothing. The static part of the figure then depends only on the axes' limits, so
-        backgrounds are kept per set of limits: a slider dragged back over ranges it has
-        already shown costs no redraw at all. For limits not seen yet only the axes whose
-        limits changed are drawn again, over the background (the contour plot beside them
-        is not).
+        nothing. The static part of the figure then depends only on the resolution and the
+        axes' limits, so backgrounds are kept per resolution and set of limits: a slider
+        dragged back over ranges it has already shown costs no redraw at all, nor does the
+        first frame after :meth:`figure` drew the figure at its own resolution. For limits
+        not seen yet only the axes whose limits changed are drawn again, over the
+        background (the contour plot beside them is not).
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -227,21 +227,22 @@ class Demo:
             FigureCanvasAgg(fig)
         if fig.dpi != dpi:
             fig.set_dpi(dpi)
-            self._background = None
         canvas = fig.canvas
         _cache_glyphs(canvas.get_renderer())  # the renderer every draw below uses
         if not animated:
             canvas.draw()
         else:
             if self._background is None:
-                self._backgrounds = {}  # the layout or resolution may change: start afresh
+                self._backgrounds = {}  # the static part changed: start afresh
                 self._draw_background(canvas, animated)
                 fig.set_layout_engine("none")  # keep the layout found by the first draw
-            elif self._changed_axes:
+            elif self._changed_axes or self._background_dpi != fig.dpi:
                 limits = self._limits()
                 if limits in self._backgrounds:
                     self._background, extents = self._backgrounds[limits]
                     self._extents = dict(extents)
+                elif self._background_dpi != fig.dpi:  # e.g. after figure(): at 72 dpi again
+                    self._draw_background(canvas, animated)
                 else:
                     self._redraw_axes(canvas, animated, self._changed_axes)
             self._changed_axes = []
@@ -252,7 +253,8 @@ class Demo:
         return _png(np.asarray(canvas.buffer_rgba())[..., :3])
 
     def _limits(self):
-        return tuple(
+        """What a kept background depends on: the resolution and every axes' limits."""
+        return (self._fig.dpi,) + tuple(
             (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale())
             for ax in self._fig.axes
         )
@@ -328,6 +330,7 @@ class Demo:
 
     def _keep_background(self, canvas):
         self._background = canvas.copy_from_bbox(self._fig.bbox)
+        self._background_dpi = self._fig.dpi
         if len(self._backgrounds) >= 16:  # about 1 MB each at 72 dpi
             self._backgrounds.pop(next(iter(self._backgrounds)))
         # the regions the axes cover in this background, for the next partial redraw
