@@ -55,18 +55,11 @@ DEMOS = {
     "09_lr_finder": ("demo", '{"num_it": [20, 50, 100, 200, 300], "beta": [0.0, 0.9, 0.98]}'),
     "10_real_network": ("demo", None),
     "12_beyond_adam": ("race", '{"scale": np.round(np.arange(-1.0, 1.01, 0.1), 2)}'),
-    "13_off_the_bowl": [
-        (
-            "demo",
-            '{"distance": [1e-1, 1e-2, 1e-4, 1e-6, 1e-8], "lr": [0.05, 0.1, 0.3, 1.0],'
-            ' "method": ["GD", "momentum 0.9", "Adam", "GD + noise"], "steps": [400]}',
-        ),
-        (
-            "basins",
-            '{"lr": [0.005, 0.01, 0.014, 0.016, 0.018, 0.02, 0.022, 0.024, 0.026, 0.028],'
-            ' "method": ["GD", "momentum 0.9", "GD, rate / 10 after half"], "steps": [600]}',
-        ),
-    ],
+    "13_off_the_bowl": (
+        "demo",
+        '{"distance": [1e-1, 1e-2, 1e-4, 1e-6, 1e-8], "lr": [0.05, 0.1, 0.3, 1.0],'
+        ' "method": ["GD", "momentum 0.9", "Adam", "GD + noise"], "steps": [400]}',
+    ),
     "11_claims_lab": (
         "demo",
         '{"problem": list(sweeps), "tol": np.round(10 ** np.arange(0.0, 3.01, 0.1), 4)}',
