@@ -532,6 +532,51 @@ def test_demos_draw_one_at_a_time():
     assert seen == [False]
 
 
+def test_no_frame_is_drawn_ahead_while_a_cell_runs(monkeypatch):
+    # In a kernel the cell's thread holds the drawing lock from pre_execute to post_execute
+    # (the cell that makes the widget too), so a frame drawn ahead never runs beside a
+    # cell's own plotting; between cells the worker draws.
+    import IPython
+    from IPython.core.events import EventManager, available_events
+
+    class Shell:
+        pass
+
+    shell = Shell()
+    shell.events = EventManager(shell, available_events)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+
+    def free():  # whether another thread (a live widget's worker) may draw now
+        got = []
+
+        def try_to_draw():
+            got.append(widgets._DRAWING.acquire(timeout=0.05))
+            if got[0]:
+                widgets._DRAWING.release()
+
+        worker = threading.Thread(target=try_to_draw)
+        worker.start()
+        worker.join()
+        return got[0]
+
+    demo = _lr_demo()
+    demo.widget(coalesce=False)  # in the cell that makes it (no worker: the lock alone)
+    assert not free()
+    shell.events.trigger("post_execute")
+    assert free()
+    shell.events.trigger("pre_execute")  # the next cell
+    assert not free()
+    demo.update(lr=0.05)  # the cell's own thread still draws
+    demo.render_png()
+    shell.events.trigger("post_execute")
+    shell.events.trigger("post_execute")  # one more (a cell that failed before it ran)
+    assert free()
+    _lr_demo().widget(coalesce=False)  # the hooks are registered once
+    shell.events.trigger("post_execute")
+    assert len(shell.events.callbacks["pre_execute"]) == 1
+    assert free()
+
+
 def test_recent_results_are_reused_and_bounded():
     calls = []
     recent = widgets._Recent(lambda a, b: calls.append((a, b)) or a + b, size=2)

@@ -183,22 +183,30 @@ class Demo:
 
     def figure(self, **values):
         """The figure for ``values`` (defaults for any not given): the static version."""
+        self._check_values("Demo.figure", values)
         self._hold = True  # the live widget draws no frame ahead until its controls move
         with self._lock:
-            fig = self.update(**values)
+            fig = self._change(values)
             if fig.dpi != self._base_dpi:  # render_png draws at a lower resolution
                 fig.set_dpi(self._base_dpi)
         return fig
 
     def update(self, **values):
         """Recompute for ``values`` and change the figure's artists (what a slider move does)."""
-        fig, handles = self._ensure()
+        self._check_values("Demo.update", values)
+        with self._lock:
+            return self._change(values)
+
+    def _check_values(self, func, values):
         unknown = set(values) - set(self.controls)
         if unknown:
             raise TypeError(
-                f"Demo.figure: unknown control(s) {sorted(unknown)}; "
+                f"{func}: unknown control(s) {sorted(unknown)}; "
                 f"the controls are {sorted(self.controls)}"
             )
+
+    def _change(self, values):
+        fig, handles = self._ensure()
         changed = self._update(handles, **{**self.defaults(), **values})
         if changed is True:
             self._background = None  # the next render redraws everything
@@ -219,6 +227,10 @@ class Demo:
         not seen yet only the axes whose limits changed are drawn again, over the
         background (the contour plot beside them is not).
         """
+        with self._lock:
+            return self._render(dpi)
+
+    def _render(self, dpi):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         fig, handles = self._ensure()
@@ -288,21 +300,31 @@ class Demo:
         for a in animated:
             a.set_animated(True)
         try:
-            extent = {}
+            extent, pixels = {}, {}
             for ax in fig.axes:
-                old, new = self._extents.get(ax), ax.get_tightbbox(renderer)
+                old = self._extents.get(ax)
+                # an axes whose limits stayed covers the region it covered (no new layout)
+                new = ax.get_tightbbox(renderer) if ax in axes or old is None else old
                 self._extents[ax] = new
                 box = Bbox.union([b for b in (old, new) if b is not None])
-                x0, y0 = np.floor([box.x0, box.y0]) - 1
-                x1, y1 = np.ceil([box.x1, box.y1]) + 1
-                extent[ax] = Bbox([[max(x0, 0), max(y0, 0)], [min(x1, fig.bbox.x1), y1]])
+                x0, y0 = np.floor([box.x0, box.y0])
+                x1, y1 = np.ceil([box.x1, box.y1])
+                pixels[ax] = (x0, y0, x1, y1)  # the pixels it draws in, before and after
+                # blanked before it is drawn again: a pixel more on each side
+                extent[ax] = Bbox(
+                    [[max(x0 - 1, 0), max(y0 - 1, 0)], [min(x1 + 1, fig.bbox.x1), y1 + 1]]
+                )
+
+            def blanks(r, ax):  # redrawing r would blank (or cover) pixels of ax
+                (x0, y0), (x1, y1) = extent[r].get_points()
+                a0, b0, a1, b1 = pixels[ax]
+                return x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1
+
             redraw = [ax for ax in fig.axes if ax in axes]
             grown = True
-            while grown:  # add the axes whose region overlaps one being redrawn
+            while grown:  # add the axes that a redrawn one's region reaches
                 near = [
-                    ax
-                    for ax in fig.axes
-                    if ax not in redraw and any(extent[ax].overlaps(extent[r]) for r in redraw)
+                    ax for ax in fig.axes if ax not in redraw and any(blanks(r, ax) for r in redraw)
                 ]
                 redraw += near
                 grown = bool(near)
@@ -392,6 +414,7 @@ class Demo:
             self.shown = values
             self.frame_times.append((received, started, time.time()))
 
+        _hold_during_cells()
         self._latest = _Latest(show, spare=self._draw_ahead) if coalesce else None
         if self._latest is not None:  # before the first change: one step each way
             self._ahead = self._first_ahead(self.shown)
@@ -724,7 +747,44 @@ class _Recent:
 
 
 #: Held while a demo's figure is updated or drawn: one figure at a time in the process.
+#: In a kernel the main thread also holds it while a cell runs (see _hold_during_cells).
 _DRAWING = threading.RLock()
+_CELLS = {"held": 0}  # how many times the running cell's thread holds _DRAWING
+
+
+def _hold_during_cells() -> None:
+    """In an IPython kernel: no frame is drawn ahead while a cell runs.
+
+    A live widget draws its likely next frames on a worker thread. matplotlib is not made
+    for two threads drawing at once: drawn beside a cell's own figure (a plot, or another
+    demo's static copy), a first draw's layout came out wrong. So the kernel's thread
+    takes the drawing lock when a cell starts and lets go when the cell has finished and
+    its figures have been shown (IPython's ``pre_execute`` and ``post_execute`` events,
+    registered after the inline backend's own). The worker draws between cells, where
+    the reader's slider moves arrive anyway. The cell running now holds it too.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets needs IPython
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_learnlr_holds_drawing", False):
+        return
+
+    def cell_starts(*_):
+        _DRAWING.acquire()
+        _CELLS["held"] += 1
+
+    def cell_ends(*_):
+        if _CELLS["held"]:  # (a cell that failed before it ran has not taken it)
+            _CELLS["held"] -= 1
+            _DRAWING.release()
+
+    shell.events.register("pre_execute", cell_starts)
+    shell.events.register("post_execute", cell_ends)
+    shell._learnlr_holds_drawing = True
+    cell_starts()
+
 
 #: Rendered glyphs, shared by every demo: (font file, size, dpi, glyph, hinting, mode, the
 #: position's sub-pixel part) -> (coverage bitmap, its offset from the whole-pixel position).
