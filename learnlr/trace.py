@@ -1,7 +1,10 @@
 r"""Running an optimizer on a problem and recording what every update did.
 
 ``trace = run(problem, opt, steps)`` performs ``steps`` updates and returns a
-:class:`Trace` of preallocated NumPy arrays. Two kinds of rows:
+:class:`Trace` of preallocated NumPy arrays. :func:`run` is the package's one training
+loop: :func:`run_eval`, :func:`learnlr.problems.mlp.train`, chapter 3's ``resume``, chapter
+7's ``run_with_plateau`` and ``run_with_epoch_schedule`` and chapter 9's ``final_loss`` are
+calls of it. Two kinds of rows:
 
 * per *point* (``steps + 1`` rows when every step is recorded): ``k`` (the number of
   updates done), ``x`` and ``loss``; the last row is the final point;
@@ -12,11 +15,33 @@ r"""Running an optimizer on a problem and recording what every update did.
 Row ``i`` of the per-update arrays belongs to update ``k[i]``, which started from
 ``x[i]``. With ``record_every=1`` it moved ``x[i]`` to ``x[i + 1]``; with
 ``record_every=r`` only every r-th update is kept (``update`` is still that single
-update's step) and the final point is always kept.
+update's step) and the final point is always kept; with ``record_every=None`` no update is
+kept, only the start and the final point, so a long run on a network stays cheap.
 
-A run whose loss or parameters stop being finite, or whose loss grows past ``max_loss``,
-stops there: ``trace.diverged_at`` is the update after which it happened and
-``trace.status`` says ``"diverged at step k"``; no overflow warnings are printed.
+What else a run can do:
+
+* resume: ``run(problem, opt, n, x0=trace.x_final, state=trace.final_state)`` continues
+  ``trace``'s run; the update numbering goes on from ``state.count`` (update ``k`` uses
+  minibatch ``k`` and rate ``k``, and ``trace.k`` starts at the count), so two resumed
+  halves are the uninterrupted run, bit for bit. ``trace.start_state`` is the state before
+  the first update, from which :func:`explain` works out a resumed run's first step;
+* evaluate: with ``eval_every=N`` the full loss (and an optional ``metric``) is computed at
+  :func:`eval_point` at the start, every N updates and after the last one
+  (``trace.eval_k``, ``trace.eval_loss``, ``trace.eval_metric``, ``trace.x_eval``);
+* change the rate while it runs: a :class:`Controller` (e.g. :func:`plateau_control`, a
+  reduce-on-plateau rule) may hand back another optimizer before an update or after an
+  evaluation; the optimizer state carries over and ``trace.changes`` lists where.
+
+One divergence rule, for every loop: a run stops as diverged after update ``k`` when the
+parameters stop being finite (checked after every update) or when a loss it computes is not
+finite or exceeds ``max_loss``, by default ``1e8 * max(1, |f(x0)|)``. The loss is computed
+after every update when updates are recorded or ``stop_at_gap`` is given, and otherwise at
+the evaluations and after the last update. ``trace.diverged_at`` is ``k``,
+``trace.status`` says ``"diverged at step k: ..."`` (why: the parameters or the loss are not
+finite, or the loss exceeds ``max_loss``), the diverged point is the last row and is not an
+evaluation; no overflow warnings are printed. The threshold is generous on purpose: a run
+is stopped when it has blown up, not when it is merely bad (a network at too large a rate
+that ends at a loss of a few hundred has not diverged; its accuracy says it failed).
 """
 
 from __future__ import annotations

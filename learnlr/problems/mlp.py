@@ -650,7 +650,9 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
     differently in the last bits); a network that diverges stops being recorded, the others
     go on. Every optimizer of :mod:`learnlr.optimizers` acts coordinate by coordinate, which
     is what makes the stacking exact; one that couples coordinates (Prodigy's
-    :math:`\langle g, x_0 - x\rangle`) must be run with :func:`train`.
+    :math:`\langle g, x_0 - x\rangle`) must be run with :func:`train`. It is the one loop of the
+    package besides :func:`learnlr.run` because it updates S networks at once; it applies
+    run's divergence rule seed by seed.
 
     Example:
         >>> from learnlr import optimizers
