@@ -46,6 +46,7 @@ that ends at a loss of a few hundred has not diverged; its accuracy says it fail
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -438,10 +439,13 @@ def run(
             evaluated = eval_every is not None and ((j + 1) % eval_every == 0 or last)
             computed = every_loss or evaluated or last
             loss = problem.loss(x) if computed else np.nan  # NaN: not computed
-            if not np.all(np.isfinite(x)):
+            # a finite sum is the fast test; a sum that overflows is checked entry by entry
+            if not (math.isfinite(x.sum()) or np.all(np.isfinite(x))):
                 why = "parameters are not finite"
+            elif computed and not loss <= max_loss:  # NaN fails the comparison
+                why = _too_large(loss, max_loss)
             else:
-                why = _too_large(loss, max_loss) if computed else None
+                why = None
             if why is None and evaluated:
                 x_eval, value = evaluate(k + 1, x, state, loss)
                 why = _too_large(value, max_loss)
