@@ -249,6 +249,11 @@ def lr_find(
 ) -> FinderResult:
     """Run the learning-rate range test of ``opt`` on ``problem``.
 
+    The sweep is its own loop, not :func:`learnlr.run`: it reads the minibatch loss
+    *before* each update (the loss the rate of that update is judged by), smooths it, and
+    stops on the smoothed loss leaving its best by ``stop_factor``, which is the
+    measurement, not a divergence.
+
     Args:
         problem: a :class:`~learnlr.problems.Problem`; stochastic problems are swept on
             their minibatches (``batch_grad``/``batch_loss`` of update ``k``).

@@ -4,6 +4,7 @@ Gradients are checked against central differences computed here (not with the mo
 gradient_check), and expected values are derived by hand next to the numbers.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -252,9 +253,21 @@ def test_train_every_and_divergence(data):
     net = mlp.mlp_problem(data=data, seed=0)
     res = mlp.train(net, optimizers.sgd(lr=0.1), epochs=1, every=5)
     np.testing.assert_array_equal(res.k, [0, 5, 10, 15, 17])
-    bad = mlp.train(net, optimizers.sgd(lr=1e3), epochs=2)
-    assert bad.diverged and bad.status.startswith("diverged at step")
+    # learnlr.run's rule: a loss above 1e8 * max(1, f(x0)) ...
+    bad = mlp.train(net, optimizers.sgd(lr=1e10), epochs=2)
+    assert bad.diverged and re.match(
+        r"diverged at step \d+: loss .* exceeds max_loss 2.3\de\+08", bad.status
+    )
     assert len(bad.k) < 3
+    # ... or above the max_loss given; a run at lr 1e3 ends finite but far above its start
+    high = mlp.train(net, optimizers.sgd(lr=1e3), epochs=2)
+    assert not high.diverged and high.train_loss[-1] > 100 * high.train_loss[0]
+    capped = mlp.train(net, optimizers.sgd(lr=1e3), epochs=2, max_loss=100 * high.train_loss[0])
+    assert capped.diverged and capped.status == (
+        f"diverged at step 16: loss {high.train_loss[1]:.3g} exceeds max_loss "
+        f"{100 * high.train_loss[0]:.3g}"
+    )
+    np.testing.assert_array_equal(capped.k, [0])  # the diverged point is not an evaluation
     with pytest.raises(TypeError, match="problem must be an MLPProblem"):
         mlp.train(object(), optimizers.sgd(lr=0.1), epochs=1)
     with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
@@ -287,8 +300,8 @@ def test_train_seeds_matches_train_seed_by_seed(data, activation, hidden, l2, op
 
 def test_train_seeds_divergence_is_per_seed(data):
     nets = [mlp.mlp_problem(hidden=(8,), data=data, seed=s) for s in (0, 1)]
-    res = mlp.train_seeds(nets, optimizers.sgd(lr=1e4), epochs=2)
-    one = [mlp.train(n, optimizers.sgd(lr=1e4), epochs=2) for n in nets]
+    res = mlp.train_seeds(nets, optimizers.sgd(lr=1e10), epochs=2)
+    one = [mlp.train(n, optimizers.sgd(lr=1e10), epochs=2) for n in nets]
     for r, o in zip(res, one, strict=True):
         assert r.diverged and r.diverged_at == o.diverged_at and r.status == o.status
         assert r.k.tolist() == o.k.tolist()

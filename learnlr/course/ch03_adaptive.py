@@ -23,7 +23,6 @@ import numpy as np
 
 from learnlr._checks import check_int, check_problem, check_vector
 from learnlr.optimizers import AdadeltaState, adadelta
-from learnlr.optimizers.base import Optimizer
 from learnlr.problems import Problem
 from learnlr.trace import Trace, run
 
@@ -135,19 +134,19 @@ def resume(
     difference is this memory, which is what makes it the right tool to measure what a
     history of large gradients does to AdaGrad's later steps.
 
-    The resumed run counts its own updates from ``k = 0`` (so ``problem.batch_grad`` sees
-    ``k = 0, 1, ...``), while the optimizer's ``count`` continues from the first run (so a
-    schedule or AdaGrad's ``lr_decay`` carries on where it was).
+    It is one call of :func:`learnlr.run` with ``x0=trace.x_final`` and
+    ``state=trace.final_state``, so the update numbering continues from the first run:
+    ``trace.k`` of the new run starts at the first run's count, ``problem.batch_grad``
+    sees the minibatch numbers the uninterrupted run would use, and a schedule or AdaGrad's
+    ``lr_decay`` carries on where it was.
 
     Args:
-        trace: a finished run, recorded with ``record_every=1`` (the state after its last
-            update must be known) and not diverged.
+        trace: a finished run that did not diverge.
         problem: where to continue; default ``trace.problem``. Must have the same dimension.
         steps, record_every, max_loss, stop_at_gap: as :func:`learnlr.run`.
 
     Returns:
-        The new :class:`~learnlr.trace.Trace`; its optimizer has the same name and
-        hyper-parameters as ``trace``'s.
+        The new :class:`~learnlr.trace.Trace`, with ``trace``'s optimizer.
 
     Example:
         Two runs of 3 updates, the second resumed, equal one run of 6:
@@ -156,17 +155,14 @@ def resume(
         >>> p = problems.quadratic2d(kappa=10)
         >>> first = run(p, optimizers.adagrad(lr=0.5), steps=3)
         >>> second = resume(first, steps=3)
-        >>> bool(np.allclose(second.x_final, run(p, optimizers.adagrad(lr=0.5), 6).x_final))
+        >>> second.k
+        array([3, 4, 5, 6])
+        >>> bool(np.array_equal(second.x_final, run(p, optimizers.adagrad(lr=0.5), 6).x_final))
         True
     """
     name = "resume"
     if not isinstance(trace, Trace):
         raise TypeError(f"{name}: trace must be a Trace from learnlr.run, got {trace!r}")
-    if trace.record_every != 1:
-        raise ValueError(
-            f"{name}: needs a trace recorded with record_every=1 (the state after its last "
-            f"update), got record_every={trace.record_every}"
-        )
     if trace.diverged:
         raise ValueError(f"{name}: the trace diverged ({trace.status}); there is nothing to resume")
     problem = trace.problem if problem is None else problem
@@ -176,25 +172,16 @@ def resume(
             f"{name}: problem must have dim={trace.x.shape[1]} like the trace, "
             f"got {problem.name} with dim={problem.dim}"
         )
-    opt = trace.optimizer
-    if trace.n_updates == 0:
-        state = opt.init(trace.x_final)
-    else:  # the recorded fields (a field the optimizer does not use is not recorded)
-        last = {f: values[-1].copy() for f, values in trace.state.items()}
-        state = trace.state_type(trace.n_updates, **last)
-
-    def init(x):
-        return state
-
-    resumed = Optimizer(opt.name, init, opt.step, dict(opt.hyperparams), opt.explain)
     return run(
         problem,
-        resumed,
+        trace.optimizer,
         steps,
         x0=trace.x_final,
         record_every=record_every,
         max_loss=max_loss,
         stop_at_gap=stop_at_gap,
+        state=trace.final_state,
+        caller=name,
     )
 
 

@@ -15,9 +15,10 @@ The helpers, each a sentence of those chapters that a reader need not see built:
 * :func:`gd_many`: plain gradient descent for several rate sequences at once, fast enough
   for a slider.
 
-The optimizer's state survives a change of rate: the loops build a new optimizer with
-``make_opt(lr)`` and carry the old state over, exactly as a framework callback changes
-``optimizer.lr`` without resetting the momentum or Adam buffers. Update numbering is the
+Both are :func:`learnlr.run` with a :class:`~learnlr.trace.Controller`. The optimizer's
+state survives a change of rate: the controller builds a new optimizer with
+``make_opt(lr)`` and run carries the old state over, exactly as a framework callback
+changes ``optimizer.lr`` without resetting the momentum or Adam buffers. Update numbering is the
 package's: update ``k`` counts from 0, and ``lr[k]`` is the rate it used.
 """
 
@@ -42,6 +43,7 @@ from learnlr._checks import (
 )
 from learnlr.optimizers.base import Optimizer
 from learnlr.problems import Problem
+from learnlr.trace import Controller, plateau_control, run
 
 __all__ = [
     "ControlledRun",
@@ -120,44 +122,20 @@ def _make(func, make_opt, lr):
     return check_optimizer(func, make_opt(lr), made_by=f"make_opt({lr!r})")
 
 
-def _loop(func, problem, make_opt, steps, x, max_loss, lr0, before, after):
-    """The shared training loop.
-
-    ``before(k, lr) -> lr`` may change the rate before update ``k``; ``after(k, loss,
-    lr) -> lr`` may change it after update ``k`` (``loss`` is f after the update).
-    """
-    opt = _make(func, make_opt, lr0)
-    state = opt.init(x)
-    lr = lr0
-    xs = np.zeros((steps + 1, problem.dim))
-    losses = np.zeros(steps + 1)
-    lrs = np.zeros(steps)
-    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
-        loss = problem.loss(x)
-    max_loss = check_start_loss(func, loss, max_loss)
-    xs[0], losses[0] = x, loss
-    changes = []
-    n, status, diverged_at = steps, f"ran {steps} steps", None
-    with np.errstate(all="ignore"):
-        for k in range(steps):
-            new_lr = before(k, lr)
-            if new_lr != lr:
-                opt, lr = _make(func, make_opt, new_lr), new_lr
-                if k > 0:
-                    changes.append(k)
-            x, state, _ = opt.step(x, problem.batch_grad(x, k), state)
-            lrs[k] = lr
-            loss = problem.loss(x)
-            xs[k + 1], losses[k + 1] = x, loss
-            if not np.isfinite(loss) or not np.all(np.isfinite(x)) or loss > max_loss:
-                n, diverged_at = k + 1, k
-                status = f"diverged at step {k}: loss {loss:.3g}"
-                break
-            new_lr = after(k, loss, lr)
-            if new_lr != lr:
-                opt, lr = _make(func, make_opt, new_lr), new_lr
-                changes.append(k + 1)
-    return xs[: n + 1], losses[: n + 1], lrs[:n], changes, status, diverged_at
+def _controlled(problem, tr, eval_k, metric, eval_lr, changes) -> ControlledRun:
+    return ControlledRun(
+        problem,
+        tr.k,
+        tr.x,
+        tr.loss,
+        tr.lr,
+        np.array(eval_k, dtype=np.int64),
+        np.array(metric, dtype=float),
+        np.array(eval_lr, dtype=float),
+        changes,
+        tr.status,
+        tr.diverged_at,
+    )
 
 
 def run_with_plateau(
@@ -212,35 +190,18 @@ def run_with_plateau(
             f"{func}: controller must come from schedules.reduce_on_plateau, got {controller!r}"
         )
     eval_every = check_int(func, "eval_every", eval_every, 1)
-    ctl_state = controller.init()
-    eval_k, metric, eval_lr = [], [], []
-
-    def after(k, loss, lr):
-        nonlocal ctl_state
-        if (k + 1) % eval_every:
-            return lr
-        ctl_state = controller.update(ctl_state, float(loss))
-        eval_k.append(k + 1)
-        metric.append(float(loss))
-        eval_lr.append(ctl_state.lr)
-        return ctl_state.lr
-
-    xs, losses, lrs, changes, status, div = _loop(
-        func, problem, make_opt, steps, x, max_loss, ctl_state.lr, lambda k, lr: lr, after
-    )
-    return ControlledRun(
+    ctl = plateau_control(make_opt, controller, every=eval_every)
+    tr = run(
         problem,
-        np.arange(len(losses)),
-        xs,
-        losses,
-        lrs,
-        np.array(eval_k, dtype=np.int64),
-        np.array(metric),
-        np.array(eval_lr),
-        changes,
-        status,
-        div,
+        _make(func, make_opt, ctl.lr),
+        steps,
+        x0=x,
+        max_loss=max_loss,
+        eval_every=eval_every,
+        controller=ctl,
+        caller=func,
     )
+    return _controlled(problem, tr, ctl.eval_k, ctl.metric, ctl.eval_lr, tr.changes)
 
 
 def run_with_epoch_schedule(
@@ -289,51 +250,52 @@ def run_with_epoch_schedule(
     if not callable(schedule):
         raise TypeError(f"{func}: schedule must be a function (epoch, lr) -> lr, got {schedule!r}")
     base_lr = check_interval(func, "base_lr", base_lr, 0.0, math.inf, "[)")
-    eval_k, metric, eval_lr = [], [], []
-    losses_seen = {}
+    ctl = _EpochSchedule(func, make_opt, schedule, base_lr, steps_per_epoch)
+    tr = run(
+        problem,
+        _make(func, make_opt, base_lr),
+        steps,
+        x0=x,
+        max_loss=max_loss,
+        controller=ctl,
+        caller=func,
+    )
+    metric = tr.loss[ctl.eval_k]  # the loss at the start of each epoch
+    changes = [c for c in tr.changes if c > 0]  # the first epoch's rate is no change
+    return _controlled(problem, tr, ctl.eval_k, metric, ctl.eval_lr, changes)
 
-    def before(k, lr):
-        if k % steps_per_epoch:
-            return lr
-        epoch = k // steps_per_epoch
-        new = schedule(epoch, lr)
+
+class _EpochSchedule(Controller):
+    """Keras's ``LearningRateScheduler`` as a :class:`~learnlr.trace.Controller` of run."""
+
+    def __init__(self, func, make_opt, schedule, base_lr, steps_per_epoch):
+        self.func, self.make_opt, self.schedule = func, make_opt, schedule
+        self.lr, self.steps_per_epoch = base_lr, steps_per_epoch
+        self.eval_k: list[int] = []  # the update count at each epoch start
+        self.eval_lr: list[float] = []  # the rate the schedule returned there
+
+    def before(self, k, opt):
+        if k % self.steps_per_epoch:
+            return opt
+        epoch, lr = k // self.steps_per_epoch, self.lr
+        new = self.schedule(epoch, lr)
         try:
             new = float(new)
         except (TypeError, ValueError):
             raise TypeError(
-                f"{func}: schedule({epoch}, {lr!r}) must return a number, got {new!r}"
+                f"{self.func}: schedule({epoch}, {lr!r}) must return a number, got {new!r}"
             ) from None
         if not np.isfinite(new) or new < 0:
             raise ValueError(
-                f"{func}: schedule({epoch}, {lr!r}) returned {new!r}; a learning rate "
+                f"{self.func}: schedule({epoch}, {lr!r}) returned {new!r}; a learning rate "
                 "must be a finite number >= 0"
             )
-        eval_k.append(k)
-        eval_lr.append(new)
-        metric.append(losses_seen.get(k, math.nan))
-        return new
-
-    def after(k, loss, lr):
-        losses_seen[k + 1] = float(loss)
-        return lr
-
-    losses_seen[0] = problem.loss(x)
-    xs, losses, lrs, changes, status, div = _loop(
-        func, problem, make_opt, steps, x, max_loss, base_lr, before, after
-    )
-    return ControlledRun(
-        problem,
-        np.arange(len(losses)),
-        xs,
-        losses,
-        lrs,
-        np.array(eval_k, dtype=np.int64),
-        np.array(metric),
-        np.array(eval_lr),
-        changes,
-        status,
-        div,
-    )
+        self.eval_k.append(k)
+        self.eval_lr.append(new)
+        if new == lr:
+            return opt
+        self.lr = new
+        return _make(self.func, self.make_opt, new)
 
 
 #: What the two generic knobs of :func:`gallery_schedule` mean for each schedule.

@@ -58,6 +58,7 @@ from learnlr._checks import (
 )
 from learnlr.optimizers.base import Optimizer
 from learnlr.problems.stochastic import StochasticProblem
+from learnlr.trace import run
 
 __all__ = [
     "DigitsSplit",
@@ -500,17 +501,19 @@ class TrainResult(NamedTuple):
 def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None, max_loss=None):
     r"""Train ``problem`` with ``opt`` for ``epochs`` passes, evaluating every ``every`` updates.
 
-    The updates are exactly those of :func:`learnlr.run` (update ``k`` uses the minibatch
+    This is :func:`learnlr.run` with ``record_every=None`` and ``eval_every=every``: the
+    updates are exactly those of a recorded run (update ``k`` uses the minibatch
     ``problem.batch_grad(x, k)`` and the rate ``lr(k)``), so the final point is the same.
-    What differs is the bookkeeping: :func:`learnlr.run` evaluates the full training loss
-    after every update (a pass over the whole training set for each minibatch update) and
-    keeps every update's arrays; ``train`` evaluates training loss, validation loss,
-    validation accuracy and test accuracy only every ``every`` updates (default: once per
-    epoch, as deep-learning code does) and keeps nothing else.
+    What differs is the bookkeeping: a recorded run evaluates the full training loss after
+    every update (a pass over the whole training set for each minibatch update) and keeps
+    every update's arrays; ``train`` evaluates training loss, validation loss, validation
+    accuracy and test accuracy only every ``every`` updates (default: once per epoch, as
+    deep-learning code does), at :func:`learnlr.trace.eval_point` (the averaged iterate of
+    a schedule-free optimizer), and keeps nothing else.
 
-    Training stops as diverged when the parameters stop being finite (checked after every
-    update) or an evaluated training loss is not finite or exceeds ``max_loss`` (default
-    ``100 * max(1, f(x0))``).
+    Training stops as diverged by :func:`learnlr.run`'s rule: when the parameters stop being
+    finite (checked after every update) or an evaluated training loss is not finite or
+    exceeds ``max_loss`` (default ``1e8 * max(1, f(x0))``).
 
     Args:
         problem: an :class:`MLPProblem`.
@@ -519,7 +522,7 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
             ``epochs * problem.batches_per_epoch``.
         every: updates between evaluations (default ``problem.batches_per_epoch``).
         x0: starting point (default ``problem.x0``).
-        max_loss: divergence threshold on the training loss.
+        max_loss: divergence threshold on the training loss, as in :func:`learnlr.run`.
 
     Returns:
         A :class:`TrainResult`.
@@ -537,52 +540,34 @@ def train(problem: MLPProblem, opt: Optimizer, epochs: int, every=None, x0=None,
     check_problem(name, problem, MLPProblem)
     check_optimizer(name, opt)
     epochs = check_int(name, "epochs", epochs, 1)
-    steps = epochs * problem.batches_per_epoch
     every = problem.batches_per_epoch if every is None else check_int(name, "every", every, 1)
-    x = problem.x0 if x0 is None else problem.check_w(name, check_vector(name, "x0", x0))
-    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
-        loss0 = problem.loss(x)
-    max_loss = check_start_loss(name, loss0, max_loss, factor=100.0)
-    n_eval = steps // every + 1 + (steps % every != 0)
-    k_rec = np.zeros(n_eval, dtype=np.int64)
-    rec = np.full((4, n_eval), np.nan)
-
+    if x0 is not None:
+        x0 = problem.check_w(name, check_vector(name, "x0", x0))
     d = problem.data
 
-    def evaluate(i, k, x, train_loss):
-        k_rec[i] = k
-        z_val = problem.logits(x, "val")  # one forward pass for the validation loss and accuracy
+    def validation_and_test(x):  # one forward pass for the validation loss and accuracy
+        z_val = problem.logits(x, "val")
         val_loss = cross_entropy(z_val, d.y_val)
         if problem.l2:
             val_loss += (
                 0.5 * problem.l2 * sum(float(np.sum(W * W)) for W, _ in problem.unflatten(x))
             )
-        rec[:, i] = (train_loss, val_loss, accuracy(z_val, d.y_val), problem.accuracy(x, "test"))
+        return val_loss, accuracy(z_val, d.y_val), problem.accuracy(x, "test")
 
-    evaluate(0, 0, x, loss0)
-    i, state, diverged_at = 1, opt.init(x), None
-    status = f"ran {steps} steps"
-    with np.errstate(all="ignore"):
-        for k in range(steps):
-            x, state, _ = opt.step(x, problem.batch_grad(x, k), state)
-            if not np.all(np.isfinite(x)):
-                diverged_at, status = k, f"diverged at step {k}: parameters are not finite"
-                break
-            if (k + 1) % every == 0 or k + 1 == steps:
-                loss = problem.loss(x)
-                if not np.isfinite(loss) or loss > max_loss:
-                    diverged_at = k
-                    status = (
-                        f"diverged at step {k}: loss {loss:.3g} exceeds max_loss {max_loss:.3g}"
-                    )
-                    if np.isfinite(loss):
-                        evaluate(i, k + 1, x, loss)
-                        i += 1
-                    break
-                evaluate(i, k + 1, x, loss)
-                i += 1
+    tr = run(
+        problem,
+        opt,
+        epochs * problem.batches_per_epoch,
+        x0=x0,
+        record_every=None,
+        max_loss=max_loss,
+        eval_every=every,
+        metric=validation_and_test,
+        caller=name,
+    )
+    m = tr.eval_metric
     return TrainResult(
-        k_rec[:i], rec[0, :i], rec[1, :i], rec[2, :i], rec[3, :i], x.copy(), diverged_at, status
+        tr.eval_k, tr.eval_loss, m[:, 0], m[:, 1], m[:, 2], tr.x_final, tr.diverged_at, tr.status
     )
 
 
@@ -665,7 +650,9 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
     differently in the last bits); a network that diverges stops being recorded, the others
     go on. Every optimizer of :mod:`learnlr.optimizers` acts coordinate by coordinate, which
     is what makes the stacking exact; one that couples coordinates (Prodigy's
-    :math:`\langle g, x_0 - x\rangle`) must be run with :func:`train`.
+    :math:`\langle g, x_0 - x\rangle`) must be run with :func:`train`. It is the one loop of the
+    package besides :func:`learnlr.run` because it updates S networks at once; it applies
+    run's divergence rule seed by seed.
 
     Example:
         >>> from learnlr import optimizers
@@ -722,7 +709,8 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
     first = evaluate(0, 0, x)
     rec[:, :, 0] = first
     n_rec[:] = 1
-    max_loss = 100.0 * np.maximum(1.0, first[:, 0])
+    # the divergence rule of learnlr.run, seed by seed
+    max_loss = np.array([check_start_loss(name, f, None) for f in first[:, 0]])
     state, i = opt.init(x), 1
     with np.errstate(all="ignore"):
         for k in range(steps):
@@ -740,13 +728,14 @@ def train_seeds(problems, opt: Optimizer, epochs: int, every=None) -> list[Train
                     loss = vals[s, 0]
                     if not np.isfinite(loss) or loss > max_loss[s]:
                         diverged_at[s] = k
-                        status[s] = (
-                            f"diverged at step {k}: loss {loss:.3g} exceeds max_loss "
-                            f"{max_loss[s]:.3g}"
+                        why = (
+                            "loss is not finite"
+                            if not np.isfinite(loss)
+                            else f"loss {loss:.3g} exceeds max_loss {max_loss[s]:.3g}"
                         )
+                        status[s] = f"diverged at step {k}: {why}"
                         alive[s] = False
-                        if not np.isfinite(loss):
-                            continue
+                        continue  # as run: a diverged point is not an evaluation
                     rec[s, :, i] = vals[s]
                     n_rec[s] = i + 1
                 i += 1

@@ -279,6 +279,10 @@ def run_online(opt: Optimizer, problem: OnlineProblem, steps: int, x0=None) -> O
     (:func:`project`: clipping to the box). The optimizer's state (``m``, ``v``, ...) is
     never projected, as in the paper's algorithms.
 
+    This is its own loop, not :func:`learnlr.run`: round ``k`` has its own loss
+    :math:`f_k` (there is no full loss to evaluate or to judge divergence by), each step is
+    followed by a projection, and what is recorded is the regret.
+
     Args:
         opt: an optimizer from :mod:`learnlr.optimizers`.
         problem: an :class:`OnlineProblem`.
