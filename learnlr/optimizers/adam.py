@@ -89,7 +89,9 @@ def adam(
     :math:`\epsilon = \hat\epsilon / \sqrt{1 - \beta_2^t}` here: a larger eps early on.
 
     For a million parameters and more, :class:`learnlr.optimizers.inplace.InPlace` runs this same
-    update in place, several times faster and equal to it bit for bit.
+    update in place, several times faster and equal to it bit for bit. The keyword-only
+    ``_name`` is private: :func:`adamw` calls ``adam`` with it, so that its errors and ``repr``
+    say ``adamw``.
     """
     name = _name  # "adamw" when adamw calls: the errors and the repr name it
     check_rate(name, "lr", lr)
@@ -129,8 +131,8 @@ def adam(
         eff_lr = lr_t / s
         x_new = (x * decay if decoupled else x) - eff_lr * m_hat
         direction = m_hat + (weight_decay * s) * x if decoupled else m_hat
-        terms = dict(t=t, g=g, g2=g2, c1=c1, c2=c2, m_hat=m_hat, v_hat=v_hat)
-        terms.update(sqrt_v_hat=sqrt_v_hat, decay=decay)
+        terms = dict(t=t, g=g, g2=g2, c1=c1, c2=c2, m_hat=m_hat, v_hat=v_hat, decay=decay)
+        terms["sqrt_v_hat"] = sqrt_v_hat
         return x_new, AdamState(t, m, v, v_max), StepInfo(lr_t, eff_lr, direction, terms)
 
     def explain(x, g, state, x_new, new, info):
