@@ -37,7 +37,7 @@ class StepInfo(NamedTuple):
     shrinks ``x`` by the factor ``terms["decay"]`` :math:`= 1 - \eta\lambda` before the
     algorithm's step, ``x_new = decay * x - eff_lr * d``, with the algorithm's own direction
     ``d`` in ``terms`` (``m_hat``, ``d``, ``sign_c``). ``direction`` still includes the decay,
-    :math:`d + \lambda x / \text{eff\_lr}`, so that the identity above, and a trace's
+    :math:`d + \eta\lambda x / \text{eff\_lr}`, so that the identity above, and a trace's
     ``direction`` column, mean the same for every optimizer.
     """
 

@@ -52,7 +52,7 @@ def nadam(
         d &= \frac{1 - \mu_t}{1 - \Pi_t}\, g + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}}\, m \\
         x &\leftarrow x - \frac{\eta}{\sqrt{\hat v} + \epsilon}\, d
 
-    ``direction = d`` (plus :math:`\lambda x / \text{eff\_lr}` with the decoupled decay),
+    ``direction = d`` (plus :math:`\eta\lambda x / \text{eff\_lr}` with decoupled decay),
     ``eff_lr`` :math:`= \eta / (\sqrt{\hat v} + \epsilon)`; ``info.terms`` holds ``t``,
     ``g``, ``mu_t``, ``mu_next`` (:math:`\mu_{t+1}`), ``d`` and ``decay``.
 
