@@ -160,6 +160,37 @@ def test_explanation_text_is_the_stored_text(name, i):
     assert got["8d"] == want["8d"]
 
 
+# Terms a step hands on that no explanation shows (the decay factor appears only in the
+# x_new value of NAdam and RAdam; Schedule-Free SGD's denominator is 1); every other term must
+# be shown, by at least one case.
+NOT_SHOWN = {"nadam": {"decay"}, "radam": {"decay"}, "schedule_free_sgd": {"s"}}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_explain_writes_the_terms_the_step_handed_on(name):
+    # explain formats info.terms instead of computing the update again: a term changed
+    # after the step changes the text, and every term is shown by some case
+    rng = np.random.default_rng(5)
+    handed, shown = set(), set()
+    for kwargs in CASES[name]:
+        opt = _make(name, kwargs)
+        x = rng.standard_normal(3)
+        state = opt.init(x)
+        for _ in range(8):
+            g = rng.standard_normal(3)
+            x_new, new_state, info = opt.step(x, g, state)
+            text = opt.explain(x, g, state, x_new, new_state, info)
+            for key, value in info.terms.items():
+                handed.add(key)
+                if value is None:
+                    continue
+                changed = info._replace(terms={**info.terms, key: value + 1000})
+                if opt.explain(x, g, state, x_new, new_state, changed) != text:
+                    shown.add(key)
+            x, state = x_new, new_state
+    assert shown == handed - NOT_SHOWN.get(name, set()), (sorted(handed), sorted(shown))
+
+
 if __name__ == "__main__":  # store the current text (after a deliberate change)
     STORED.write_text(json.dumps(_all(), indent=1) + "\n")
     sys.exit(0)
