@@ -120,11 +120,114 @@ def test_factory_returns_an_optimizer_of_pure_functions(name, kwargs):
     assert np.all(np.isfinite(x1))
 
 
+def test_stepinfo_keeps_its_three_positional_fields_and_terms_default_to_empty():
+    info = StepInfo(0.1, np.ones(2), np.zeros(2))
+    lr, eff_lr, direction = info[:3]
+    assert lr == 0.1 and eff_lr.shape == direction.shape == (2,)
+    assert dict(info.terms) == {}
+    with pytest.raises(TypeError):
+        info.terms["m_hat"] = 1.0  # the shared default is read-only
+
+
+# The keys each optimizer's step hands to its explain (documented in its docstring).
+TERMS = {
+    "gd": set(),
+    "sgd": {"g"},
+    "adagrad": {"t", "g", "g2", "sqrt_G"},
+    "rmsprop": {"g", "g2", "s", "g_s"},
+    "adadelta": {"g", "rms_u", "rms_v", "delta"},
+    "adam": {"t", "g", "g2", "c1", "c2", "m_hat", "v_hat", "sqrt_v_hat", "decay"},
+    "adamw": {"t", "g", "g2", "c1", "c2", "m_hat", "v_hat", "sqrt_v_hat", "decay"},
+    "nadam": {"t", "g", "mu_t", "mu_next", "d", "decay"},
+    "radam": {"t", "g", "m_hat", "rho_t", "decay"},
+    "lion": {"c", "sign_c", "decay"},
+    "schedule_free_sgd": {"warm", "s", "gn", "weight", "c"},
+    "schedule_free_adamw": {"warm", "s", "gn", "weight", "c"},
+    "prodigy": {"g", "s_norm", "d_hat"},
+}
+
+
+@pytest.mark.parametrize("name", O.REGISTRY)
+def test_step_hands_its_intermediates_to_explain_in_terms(name):
+    assert set(TERMS) == set(O.REGISTRY)
+    opt = O.REGISTRY[name](lr=0.05)
+    x, state = X0, opt.init(X0)
+    for g in RNG_GRADS[:3]:
+        x, state, info = opt.step(x, g, state)
+    assert set(info.terms) == TERMS[name]
+
+
+def test_adam_terms_are_the_equations_values():
+    opt = O.adam(lr=0.1, betas=(0.8, 0.9), amsgrad=True, weight_decay=0.1)
+    x, state = X0, opt.init(X0)
+    for g in RNG_GRADS[:3]:
+        x_new, new, info = opt.step(x, g, state)
+        t = info.terms
+        assert np.array_equal(t["g"], g + 0.1 * x)  # the L2 penalty is in g
+        assert t["c1"] == 1 - 0.8 ** t["t"] and t["c2"] == 1 - 0.9 ** t["t"]
+        assert np.array_equal(t["m_hat"], new.m / t["c1"])
+        assert np.array_equal(t["v_hat"], new.v_max / t["c2"])
+        assert np.allclose(info.eff_lr, 0.1 / (t["sqrt_v_hat"] + 1e-8), rtol=1e-15)
+        x, state = x_new, new
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, own",
+    [
+        ("adamw", dict(weight_decay=0.3), "m_hat"),
+        ("adam", dict(weight_decay=0.3, decoupled_weight_decay=True), "m_hat"),
+        ("nadam", dict(weight_decay=0.3, decoupled_weight_decay=True), "d"),
+        ("radam", dict(weight_decay=0.3, decoupled_weight_decay=True), "m_hat"),
+        ("lion", dict(weight_decay=0.3), "sign_c"),
+    ],
+)
+def test_decoupled_decay_is_the_decay_term_and_direction_keeps_the_identity(name, kwargs, own):
+    opt = O.REGISTRY[name](lr=0.05, **kwargs)
+    x, state = X0, opt.init(X0)
+    for g in RNG_GRADS[:8]:  # radam's adaptive branch (rho_t > 5) starts later
+        x_new, state, info = opt.step(x, g, state)
+        decay = info.terms["decay"]
+        assert decay == 1 - 0.05 * 0.3
+        # the decay shrinks x; the algorithm's own direction is in terms
+        assert np.allclose(x_new, decay * x - info.eff_lr * info.terms[own], rtol=1e-13)
+        # and direction still includes the decay, so that the shared identity holds
+        assert np.allclose(x_new, x - info.eff_lr * info.direction, rtol=1e-12, atol=1e-15)
+        assert not np.allclose(info.direction, info.terms[own])
+        x = x_new
+
+
+def _public_params(factory) -> list[str]:
+    # The deliberate rule: a factory's hyper-parameters are its arguments except private
+    # keyword-only ones (adam's _name, with which adamw calls adam); those start with "_".
+    params = inspect.signature(factory).parameters
+    private = [p for name, p in params.items() if name.startswith("_")]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in private), private
+    return [name for name in params if not name.startswith("_")]
+
+
+def test_adamw_is_adam_with_the_decoupled_decay_under_its_own_name():
+    assert list(inspect.signature(O.adam).parameters)[-1] == "_name"
+    assert repr(O.adamw(lr=0.1)) == (
+        "adamw(lr=0.1, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False)"
+    )
+    x, g = np.array([1.0, -2.0]), np.array([0.5, 0.1])
+    a, w = (
+        O.adam(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True),
+        O.adamw(lr=0.1, weight_decay=0.1),
+    )
+    xa, sa, ia = a.step(x, g, a.init(x))
+    xw, sw, iw = w.step(x, g, w.init(x))
+    assert np.array_equal(xa, xw) and np.array_equal(sa.v, sw.v)
+    assert np.array_equal(ia.direction, iw.direction)
+    with pytest.raises(ValueError, match=r"^adamw: eps must be >= 0, got -1.0"):
+        O.adamw(eps=-1)
+
+
 @pytest.mark.parametrize("name", REGISTRY)
 def test_hyperparams_are_the_factory_arguments_and_repr_shows_them(name):
     factory = REGISTRY[name]
     opt = factory()
-    params = list(inspect.signature(factory).parameters)
+    params = _public_params(factory)
     assert list(opt.hyperparams) == params
     text = repr(opt)
     assert text.startswith(f"{name}(") and text.endswith(")")

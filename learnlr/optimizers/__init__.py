@@ -26,7 +26,12 @@ Every factory returns an :class:`~learnlr.optimizers.base.Optimizer` with
 * ``step(x, g, state) -> (x_new, state_new, info)``: one update from the gradient ``g``.
   Inputs are never modified. ``info`` is a :class:`~learnlr.optimizers.base.StepInfo` with the rate
   ``lr`` used, a per-parameter ``eff_lr`` and a ``direction`` such that
-  ``x_new == x - info.eff_lr * info.direction``.
+  ``x_new == x - info.eff_lr * info.direction``, and ``terms``, the step's intermediates
+  (``m_hat``, ``v_hat``, ...) by name;
+* ``explain(x, g, state, x_new, state_new, info) -> list[str]``: the update written out with
+  its numbers, formatted from ``info.terms`` (see :func:`learnlr.trace.explain`).
+
+The factory's arguments, once checked, are ``opt.hyperparams`` (and ``repr(opt)``).
 
 Hyper-parameter names and defaults are those of ``torch.optim`` (PyTorch 2.13) for
 :data:`TORCH`, so code moves to PyTorch without translation, and those of the authors'

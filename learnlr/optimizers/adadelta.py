@@ -16,7 +16,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["AdadeltaState", "adadelta"]
 
@@ -77,26 +77,25 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         if weight_decay != 0:
             g = g + weight_decay * x
         v = rho * state.v + (1 - rho) * (g * g)
-        ratio = np.sqrt(state.u + eps) / np.sqrt(v + eps)
-        delta = ratio * g
+        rms_u, rms_v = np.sqrt(state.u + eps), np.sqrt(v + eps)
+        delta = rms_u / rms_v * g
         u = rho * state.u + (1 - rho) * delta * delta
-        eff_lr = lr_t * ratio
-        return x - lr_t * delta, AdadeltaState(state.count + 1, v, u), StepInfo(lr_t, eff_lr, g)
+        terms = dict(g=g, rms_u=rms_u, rms_v=rms_v, delta=delta)
+        info = StepInfo(lr_t, lr_t * (rms_u / rms_v), g, terms)
+        return x - lr_t * delta, AdadeltaState(state.count + 1, v, u), info
 
-    def explain(x, g, state, x_new, new_state, info):
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
         rows = [f"g = grad f(x) = {fmt(g)}"]
         if weight_decay:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
-        delta = info.eff_lr / info.lr * g if info.lr else np.zeros_like(g)
-        rows += [
-            f"v = rho * v + (1 - rho) * g^2 = {fmt(new_state.v)}",
-            f"delta = sqrt(u + eps) / sqrt(v + eps) * g = {fmt(np.sqrt(state.u + eps))}"
-            f" / {fmt(np.sqrt(new_state.v + eps))} * {fmt(g)} = {fmt(delta)}",
-            f"u = rho * u + (1 - rho) * delta^2 = {fmt(new_state.u)}",
-            f"x_new = x - lr * delta = {fmt(x)} - {fmt(info.lr)} * {fmt(delta)} = {fmt(x_new)}",
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
+        return rows + [
+            f"v = rho * v + (1 - rho) * g^2 = {fmt(new.v)}",
+            f"delta = sqrt(u + eps) / sqrt(v + eps) * g = {fmt(T['rms_u'])}"
+            f" / {fmt(T['rms_v'])} * {fmt(T['g'])} = {fmt(T['delta'])}",
+            f"u = rho * u + (1 - rho) * delta^2 = {fmt(new.u)}",
+            f"x_new = x - lr * delta = {fmt(x)} - {fmt(info.lr)} * {fmt(T['delta'])}"
+            f" = {fmt(x_new)}",
         ]
-        return rows
 
-    hp = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(adadelta, locals()), explain)

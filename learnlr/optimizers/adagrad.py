@@ -15,7 +15,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["AdagradState", "adagrad"]
 
@@ -40,7 +40,8 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         \eta_t &= \eta / (1 + (t - 1)\,\delta) \\
         x &\leftarrow x - \frac{\eta_t}{\sqrt{G} + \epsilon}\, g
 
-    so ``direction = g`` and ``eff_lr`` :math:`= \eta_t / (\sqrt{G} + \epsilon)`.
+    so ``direction = g`` and ``eff_lr`` :math:`= \eta_t / (\sqrt{G} + \epsilon)`;
+    ``info.terms`` holds ``t``, ``g``, ``g2`` (:math:`g^2`) and ``sqrt_G``.
 
     Args:
         lr: base rate :math:`\eta` (number >= 0 or schedule). Default ``1e-2``.
@@ -79,31 +80,26 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         t = state.count + 1
         if weight_decay != 0:
             g = g + weight_decay * x
-        G = state.G + g * g
+        g2 = g * g
+        G = state.G + g2
         lr_t = rate_at(lr, state.count, name) / (1 + (t - 1) * lr_decay)
-        eff_lr = lr_t / (np.sqrt(G) + eps)
-        return x - eff_lr * g, AdagradState(t, G), StepInfo(lr_t, eff_lr, g)
+        sqrt_G = np.sqrt(G)
+        eff_lr = lr_t / (sqrt_G + eps)
+        info = StepInfo(lr_t, eff_lr, g, dict(t=t, g=g, g2=g2, sqrt_G=sqrt_G))
+        return x - eff_lr * g, AdagradState(t, G), info
 
-    def explain(x, g, state, x_new, new_state, info):
-        t = state.count + 1
-        rows = [f"t = {t}", f"g = grad f(x) = {fmt(g)}"]
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
+        rows = [f"t = {T['t']}", f"g = grad f(x) = {fmt(g)}"]
         if weight_decay:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
-        rows += [
-            f"G = G + g^2 = {fmt(state.G)} + {fmt(g * g)} = {fmt(new_state.G)}",
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
+        return rows + [
+            f"G = G + g^2 = {fmt(state.G)} + {fmt(T['g2'])} = {fmt(new.G)}",
             f"lr_t = lr / (1 + (t - 1) * lr_decay) = {fmt(info.lr)}",
-            f"eff_lr = lr_t / (sqrt(G) + eps) = {fmt(info.lr)} / ({fmt(np.sqrt(new_state.G))}"
+            f"eff_lr = lr_t / (sqrt(G) + eps) = {fmt(info.lr)} / ({fmt(T['sqrt_G'])}"
             f" + {fmt(eps)}) = {fmt(info.eff_lr)}",
-            f"x_new = x - eff_lr * g = {fmt(x)} - {fmt(info.eff_lr)} * {fmt(g)} = {fmt(x_new)}",
+            f"x_new = x - eff_lr * g = {fmt(x)} - {fmt(info.eff_lr)} * {fmt(T['g'])}"
+            f" = {fmt(x_new)}",
         ]
-        return rows
 
-    hp = dict(
-        lr=lr,
-        lr_decay=lr_decay,
-        weight_decay=weight_decay,
-        initial_accumulator_value=initial_accumulator_value,
-        eps=eps,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(adagrad, locals()), explain)

@@ -1,4 +1,5 @@
-"""The small types every optimizer shares: ``Optimizer``, ``StepInfo`` and ``rate_at``.
+"""The small types every optimizer shares: ``Optimizer``, ``StepInfo``, ``rate_at`` and
+``hyperparams``.
 
 Step numbering, stated once for the whole package: updates are counted from 0. Update k
 (``k = 0`` is the first) uses the rate ``schedule(k)``; an optimizer's state carries
@@ -8,9 +9,12 @@ Adam-style bias corrections use ``t = k + 1``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,14 +23,28 @@ from learnlr._checks import check_scheduled_rate
 
 
 class StepInfo(NamedTuple):
-    """What one update did, in the terms every optimizer shares.
+    r"""What one update did, in the terms every optimizer shares, and its own intermediates.
 
     For every optimizer ``x_new == x - eff_lr * direction`` (to rounding).
+
+    ``terms`` holds what the step computed on its way, by the names of the optimizer's
+    equations (Adam's ``m_hat``, ``v_hat``, bias corrections ``c1``, ``c2``, ...), so that the
+    optimizer's ``explain`` writes them out without computing anything again; each
+    optimizer's module lists its keys. ``terms["g"]``, where present, is the gradient after an
+    L2 penalty. A hand-written optimizer may leave ``terms`` out (an empty, read-only mapping).
+
+    Decoupled weight decay (AdamW, NAdam and RAdam with ``decoupled_weight_decay``, Lion)
+    shrinks ``x`` by the factor ``terms["decay"]`` :math:`= 1 - \eta\lambda` before the
+    algorithm's step, ``x_new = decay * x - eff_lr * d``, with the algorithm's own direction
+    ``d`` in ``terms`` (``m_hat``, ``d``, ``sign_c``). ``direction`` still includes the decay,
+    :math:`d + \eta\lambda x / \text{eff\_lr}`, so that the identity above, and a trace's
+    ``direction`` column, mean the same for every optimizer.
     """
 
     lr: float  # the scalar rate used by this update (after schedule and decay)
     eff_lr: np.ndarray  # per-parameter factor multiplying the direction
     direction: np.ndarray  # the vector the update moves against
+    terms: Mapping[str, Any] = MappingProxyType({})  # the step's intermediates, by name
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,31 @@ def _short_repr(value) -> str:
     if callable(value):
         return getattr(value, "label", None) or getattr(value, "__name__", "schedule")
     return repr(value)
+
+
+@functools.cache
+def _argument_names(factory: Callable) -> tuple[str, ...]:
+    # A factory's hyper-parameters are its arguments, except a private keyword-only one
+    # (``adam``'s ``_name``, with which ``adamw`` calls it): those start with "_".
+    params = inspect.signature(factory).parameters
+    return tuple(name for name in params if not name.startswith("_"))
+
+
+def hyperparams(factory: Callable, values: Mapping[str, Any]) -> dict:
+    """The hyper-parameters of an optimizer made by ``factory``, in its signature's order.
+
+    ``values`` maps each argument name to its value after the factory's checks; a factory
+    passes its ``locals()`` once they hold the checked values, so each hyper-parameter is
+    named in the signature and in its check, and nowhere else.
+
+    Example:
+        >>> def demo(lr=0.1, betas=(0.9, 0.99), *, _name="demo"):
+        ...     betas = tuple(float(b) for b in betas)
+        ...     return hyperparams(demo, locals())
+        >>> demo(betas=[0.5, 1])
+        {'lr': 0.1, 'betas': (0.5, 1.0)}
+    """
+    return {name: values[name] for name in _argument_names(factory)}
 
 
 def rate_at(lr, k: int, func: str = "optimizer") -> float:

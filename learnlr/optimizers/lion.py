@@ -18,7 +18,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["LionState", "lion"]
 
@@ -55,7 +55,8 @@ def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     The direction uses :math:`\beta_1` and the *old* momentum; the momentum kept for later
     uses :math:`\beta_2`, a longer memory. Every coordinate moves by exactly :math:`\eta`
     (plus the decay), whatever the size of its gradient. ``direction`` is
-    :math:`\operatorname{sign}(c) + \lambda x` and ``eff_lr`` is :math:`\eta`.
+    :math:`\operatorname{sign}(c) + \lambda x` and ``eff_lr`` is :math:`\eta`;
+    ``info.terms`` holds ``c``, ``sign_c`` and ``decay`` (:math:`1 - \eta\lambda`).
 
     Args:
         lr: :math:`\eta` (number >= 0 or schedule). Default ``1e-4``; Chen et al. suggest a
@@ -82,7 +83,7 @@ def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     """
     name = "lion"
     check_rate(name, "lr", lr)
-    beta1, beta2 = _closed_betas(name, betas)
+    betas = beta1, beta2 = _closed_betas(name, betas)
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
 
     def init(x):
@@ -91,38 +92,29 @@ def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     def step(x, g, state):
         x, g = check_step(name, x, g, state, LionState)
         lr_t = rate_at(lr, state.count, name)
+        decay = 1 - lr_t * weight_decay
         c = beta1 * state.m + (1 - beta1) * g
-        u = np.sign(c)
-        x_new = x * (1 - lr_t * weight_decay) - lr_t * u if weight_decay else x - lr_t * u
+        sign_c = np.sign(c)
+        x_new = x * decay - lr_t * sign_c if weight_decay else x - lr_t * sign_c
         m = beta2 * state.m + (1 - beta2) * g
-        direction = u + weight_decay * x if weight_decay else u
+        direction = sign_c + weight_decay * x if weight_decay else sign_c
         eff_lr = np.full_like(x, lr_t, dtype=float)
-        return x_new, LionState(state.count + 1, m), StepInfo(lr_t, eff_lr, direction)
+        info = StepInfo(lr_t, eff_lr, direction, dict(c=c, sign_c=sign_c, decay=decay))
+        return x_new, LionState(state.count + 1, m), info
 
-    def explain(x, g, state, x_new, new_state, info):
-        c = beta1 * state.m + (1 - beta1) * g
-        rows = [
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
+        lr, sign_c = fmt(info.lr), fmt(T["sign_c"])
+        xd = "x * (1 - lr * weight_decay)" if weight_decay else "x"
+        xd_value = f"{fmt(x)} * {fmt(T['decay'])}" if weight_decay else fmt(x)
+        return [
             f"g = grad f(x) = {fmt(g)}",
             f"c = beta1 * m + (1 - beta1) * g = {fmt(beta1)} * {fmt(state.m)} + "
-            f"{fmt(1 - beta1)} * {fmt(g)} = {fmt(c)}",
-            f"sign(c) = {fmt(np.sign(c))}",
-        ]
-        if weight_decay:
-            rows.append(
-                f"x_new = x * (1 - lr * weight_decay) - lr * sign(c) = {fmt(x)} * "
-                f"{fmt(1 - info.lr * weight_decay)} - {fmt(info.lr)} * {fmt(np.sign(c))}"
-                f" = {fmt(x_new)}"
-            )
-        else:
-            rows.append(
-                f"x_new = x - lr * sign(c) = {fmt(x)} - {fmt(info.lr)} * {fmt(np.sign(c))}"
-                f" = {fmt(x_new)}"
-            )
-        rows.append(
+            f"{fmt(1 - beta1)} * {fmt(g)} = {fmt(T['c'])}",
+            f"sign(c) = {sign_c}",
+            f"x_new = {xd} - lr * sign(c) = {xd_value} - {lr} * {sign_c} = {fmt(x_new)}",
             f"m = beta2 * m + (1 - beta2) * g = {fmt(beta2)} * {fmt(state.m)} + "
-            f"{fmt(1 - beta2)} * {fmt(g)} = {fmt(new_state.m)}"
-        )
-        return rows
+            f"{fmt(1 - beta2)} * {fmt(g)} = {fmt(new.m)}",
+        ]
 
-    hp = dict(lr=lr, betas=(beta1, beta2), weight_decay=weight_decay)
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(lion, locals()), explain)

@@ -17,7 +17,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["NAdamState", "nadam"]
 
@@ -52,6 +52,10 @@ def nadam(
         d &= \frac{1 - \mu_t}{1 - \Pi_t}\, g + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}}\, m \\
         x &\leftarrow x - \frac{\eta}{\sqrt{\hat v} + \epsilon}\, d
 
+    ``direction = d`` (plus :math:`\eta\lambda x / \text{eff\_lr}` with decoupled decay),
+    ``eff_lr`` :math:`= \eta / (\sqrt{\hat v} + \epsilon)`; ``info.terms`` holds ``t``,
+    ``g``, ``mu_t``, ``mu_next`` (:math:`\mu_{t+1}`), ``d`` and ``decay``.
+
     Args:
         lr: :math:`\eta`. Default ``2e-3``.
         betas, eps: as :func:`adam`.
@@ -74,11 +78,12 @@ def nadam(
     """
     name = "nadam"
     check_rate(name, "lr", lr)
-    beta1, beta2 = check_betas(name, betas)
+    betas = beta1, beta2 = check_betas(name, betas)
     eps = check_nonnegative(name, "eps", eps)
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
     momentum_decay = check_nonnegative(name, "momentum_decay", momentum_decay)
-    decoupled = check_bool(name, "decoupled_weight_decay", decoupled_weight_decay)
+    decoupled_weight_decay = check_bool(name, "decoupled_weight_decay", decoupled_weight_decay)
+    decoupled = decoupled_weight_decay and weight_decay != 0
 
     def mu(t):
         return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
@@ -91,12 +96,9 @@ def nadam(
         x, g = check_step(name, x, g, state, NAdamState)
         t = state.count + 1
         lr_t = rate_at(lr, state.count, name)
-        x_decayed = x
-        if weight_decay != 0:
-            if decoupled:
-                x_decayed = x * (1 - lr_t * weight_decay)
-            else:
-                g = g + weight_decay * x
+        decay = 1 - lr_t * weight_decay if decoupled else 1.0
+        if weight_decay != 0 and not decoupled:
+            g = g + weight_decay * x
         mu_t, mu_next = mu(t), mu(t + 1)
         mu_product = state.mu_product * mu_t
         m = beta1 * state.m + (1 - beta1) * g
@@ -104,34 +106,24 @@ def nadam(
         s = np.sqrt(v / (1 - beta2**t)) + eps
         d = (1 - mu_t) / (1 - mu_product) * g + mu_next / (1 - mu_product * mu_next) * m
         eff_lr = lr_t / s
-        x_new = x_decayed - eff_lr * d
-        direction = d + (weight_decay * s) * x if (decoupled and weight_decay) else d
-        return x_new, NAdamState(t, m, v, mu_product), StepInfo(lr_t, eff_lr, direction)
+        x_new = (x * decay if decoupled else x) - eff_lr * d
+        direction = d + (weight_decay * s) * x if decoupled else d
+        terms = dict(t=t, g=g, mu_t=mu_t, mu_next=mu_next, d=d, decay=decay)
+        return x_new, NAdamState(t, m, v, mu_product), StepInfo(lr_t, eff_lr, direction, terms)
 
-    def explain(x, g, state, x_new, new_state, info):
-        t = state.count + 1
-        rows = [f"t = k + 1 = {t}", f"g = grad f(x) = {fmt(g)}"]
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
+        rows = [f"t = k + 1 = {T['t']}", f"g = grad f(x) = {fmt(g)}"]
         if weight_decay and not decoupled:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
-        rows += [
-            f"mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)) = {fmt(mu(t), 6)}, "
-            f"mu_(t+1) = {fmt(mu(t + 1), 6)}",
-            f"Pi_t = Pi_(t-1) * mu_t = {fmt(new_state.mu_product, 6)}",
-            f"m = {fmt(new_state.m)}, v = {fmt(new_state.v)}",
-            f"d = (1 - mu_t)/(1 - Pi_t) * g + mu_(t+1)/(1 - Pi_t mu_(t+1)) * m = "
-            f"{fmt(info.direction)}",
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
+        return rows + [
+            f"mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)) = {fmt(T['mu_t'], 6)}, "
+            f"mu_(t+1) = {fmt(T['mu_next'], 6)}",
+            f"Pi_t = Pi_(t-1) * mu_t = {fmt(new.mu_product, 6)}",
+            f"m = {fmt(new.m)}, v = {fmt(new.v)}",
+            f"d = (1 - mu_t)/(1 - Pi_t) * g + mu_(t+1)/(1 - Pi_t mu_(t+1)) * m = {fmt(T['d'])}",
             f"eff_lr = lr / (sqrt(v / (1 - beta2^t)) + eps) = {fmt(info.eff_lr)}",
             f"x_new = {fmt(x_new)}",
         ]
-        return rows
 
-    hp = dict(
-        lr=lr,
-        betas=(beta1, beta2),
-        eps=eps,
-        weight_decay=weight_decay,
-        momentum_decay=momentum_decay,
-        decoupled_weight_decay=decoupled,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(nadam, locals()), explain)

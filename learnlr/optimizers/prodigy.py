@@ -22,7 +22,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["ProdigyState", "prodigy"]
 
@@ -86,6 +86,8 @@ def prodigy(
     ``direction`` is :math:`m` (plus :math:`\lambda(\sqrt v + d_{k+1}\epsilon) x` with
     decoupled decay, which shrinks :math:`x` by :math:`\delta_k \lambda x`). With
     ``betas[0] = 0`` the direction is :math:`d_{k+1} g`, as in the reference code.
+    ``info.terms`` holds ``g``, ``s_norm`` (:math:`\lVert s \rVert_1`, 0 for an update that
+    does not move) and ``d_hat``.
 
     Args:
         lr: :math:`\eta`, a multiplier of the estimated rate (number >= 0 or schedule).
@@ -126,7 +128,7 @@ def prodigy(
     """
     name = "prodigy"
     check_rate(name, "lr", lr)
-    beta1, beta2 = check_betas(name, betas)
+    betas = beta1, beta2 = check_betas(name, betas)
     if beta3 is None:
         b3 = math.sqrt(beta2)
     else:
@@ -165,7 +167,7 @@ def prodigy(
         if s_norm == 0.0:  # nothing to estimate from yet: no update, as the reference
             zeros = np.zeros_like(x, dtype=float)
             new_state = ProdigyState(k + 1, m, v, s, state.x0, state.r, d, state.d_max)
-            return x.copy(), new_state, StepInfo(0.0, zeros, zeros)
+            return x.copy(), new_state, StepInfo(0.0, zeros, zeros, dict(g=g, s_norm=s_norm))
         d_hat = d_coef * r / s_norm
         d_new = max(d, d_hat) if d == d0 else d  # as the reference (matters with growth_rate)
         d_max = max(state.d_max, d_hat)
@@ -177,49 +179,32 @@ def prodigy(
         x_new = x_dec - eff_lr * u
         direction = u + (weight_decay * denom) * x if (weight_decay and decouple) else u
         new_state = ProdigyState(k + 1, m, v, s, state.x0, r, d_new, d_max)
-        return x_new, new_state, StepInfo(dlr, eff_lr, direction)
+        terms = dict(g=g, s_norm=s_norm, d_hat=d_hat)
+        return x_new, new_state, StepInfo(dlr, eff_lr, direction, terms)
 
-    def explain(x, g, state, x_new, new_state, info):
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
         rows = [f"g = grad f(x) = {fmt(g)}"]
         if weight_decay and not decouple:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
-        if new_state.d == state.d and new_state.r == state.r and np.array_equal(x_new, x):
-            rows.append("lr = 0 or ||s||_1 = 0: nothing to estimate from, no update")
-            return rows
-        s_norm = float(np.abs(new_state.s).sum())
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
+        if T["s_norm"] == 0.0:
+            return rows + ["lr = 0 or ||s||_1 = 0: nothing to estimate from, no update"]
         rows += [
             f"d = {fmt(state.d, 6)}, delta = d * lr = {fmt(info.lr, 6)}",
-            f"m = beta1 * m + (1 - beta1) * d * g = {fmt(new_state.m)}",
-            f"v = beta2 * v + (1 - beta2) * d^2 * g^2 = {fmt(new_state.v)}",
-            f"r = beta3 * r + (d / d0) * delta * <g, x0 - x> = {fmt(new_state.r, 6)}",
-            f"s = beta3 * s + (d / d0) * delta * g = {fmt(new_state.s)}, "
-            f"||s||_1 = {fmt(s_norm, 6)}",
-            f"d_hat = d_coef * r / ||s||_1 = {fmt(d_coef * new_state.r / s_norm, 6)}, "
-            f"d = max(d, d_hat) = {fmt(new_state.d, 6)}",
+            f"m = beta1 * m + (1 - beta1) * d * g = {fmt(new.m)}",
+            f"v = beta2 * v + (1 - beta2) * d^2 * g^2 = {fmt(new.v)}",
+            f"r = beta3 * r + (d / d0) * delta * <g, x0 - x> = {fmt(new.r, 6)}",
+            f"s = beta3 * s + (d / d0) * delta * g = {fmt(new.s)}, ||s||_1 = {fmt(T['s_norm'], 6)}",
+            f"d_hat = d_coef * r / ||s||_1 = {fmt(T['d_hat'], 6)}, "
+            f"d = max(d, d_hat) = {fmt(new.d, 6)}",
             f"eff_lr = delta / (sqrt(v) + d * eps) = {fmt(info.eff_lr)}",
         ]
         if weight_decay and decouple:
-            rows.append(f"x_new = x * (1 - delta * weight_decay) - eff_lr * m = {fmt(x_new)}")
-        else:
-            what = "m" if beta1 > 0 else "d * g"
-            rows.append(
-                f"x_new = x - eff_lr * {what} = {fmt(x)} - {fmt(info.eff_lr)} * "
-                f"{fmt(info.direction)} = {fmt(x_new)}"
-            )
-        return rows
+            return rows + [f"x_new = x * (1 - delta * weight_decay) - eff_lr * m = {fmt(x_new)}"]
+        u = "m" if beta1 > 0 else "d * g"
+        return rows + [
+            f"x_new = x - eff_lr * {u} = {fmt(x)} - {fmt(info.eff_lr)} * "
+            f"{fmt(info.direction)} = {fmt(x_new)}"
+        ]
 
-    hp = dict(
-        lr=lr,
-        betas=(beta1, beta2),
-        beta3=beta3,
-        eps=eps,
-        weight_decay=weight_decay,
-        decouple=decouple,
-        use_bias_correction=use_bias_correction,
-        safeguard_warmup=safeguard_warmup,
-        d0=d0,
-        d_coef=d_coef,
-        growth_rate=growth_rate,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(prodigy, locals()), explain)

@@ -17,7 +17,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["RAdamState", "radam"]
 
@@ -46,7 +46,8 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
         r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}
                           {(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}
 
-    ``direction = m_hat``; ``eff_lr`` is the factor in front of it. With the default
+    ``direction = m_hat``; ``eff_lr`` is the factor in front of it; ``info.terms`` holds
+    ``t``, ``g``, ``m_hat``, ``rho_t`` and ``decay``. With the default
     :math:`\beta_2 = 0.999` the first 5 updates are plain momentum SGD steps.
 
     Args:
@@ -65,14 +66,12 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
     """
     name = "radam"
     check_rate(name, "lr", lr)
-    beta1, beta2 = check_betas(name, betas)
+    betas = beta1, beta2 = check_betas(name, betas)
     eps = check_nonnegative(name, "eps", eps)
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
-    decoupled = check_bool(name, "decoupled_weight_decay", decoupled_weight_decay)
+    decoupled_weight_decay = check_bool(name, "decoupled_weight_decay", decoupled_weight_decay)
+    decoupled = decoupled_weight_decay and weight_decay != 0
     rho_inf = 2 / (1 - beta2) - 1
-
-    def rho(t):
-        return rho_inf - 2 * t * beta2**t / (1 - beta2**t)
 
     def init(x):
         x = as_real_array(name, "x", x)
@@ -82,16 +81,13 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
         x, g = check_step(name, x, g, state, RAdamState)
         t = state.count + 1
         lr_t = rate_at(lr, state.count, name)
-        x_decayed = x
-        if weight_decay != 0:
-            if decoupled:
-                x_decayed = x * (1 - lr_t * weight_decay)
-            else:
-                g = g + weight_decay * x
+        decay = 1 - lr_t * weight_decay if decoupled else 1.0
+        if weight_decay != 0 and not decoupled:
+            g = g + weight_decay * x
         m = beta1 * state.m + (1 - beta1) * g
         v = beta2 * state.v + (1 - beta2) * (g * g)
         m_hat = m / (1 - beta1**t)
-        rho_t = rho(t)
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
         if rho_t > 5.0:
             r_t = np.sqrt(
                 (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
@@ -100,42 +96,26 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
         else:
             c = np.ones_like(x, dtype=float)  # variance not yet tractable: no adaptation
         eff_lr = lr_t * c
-        x_new = x_decayed - eff_lr * m_hat
-        direction = m_hat
-        if decoupled and weight_decay:
-            direction = m_hat + (weight_decay / c) * x
-        return x_new, RAdamState(t, m, v), StepInfo(lr_t, eff_lr, direction)
+        x_new = (x * decay if decoupled else x) - eff_lr * m_hat
+        direction = m_hat + (weight_decay / c) * x if decoupled else m_hat
+        terms = dict(t=t, g=g, m_hat=m_hat, rho_t=rho_t, decay=decay)
+        return x_new, RAdamState(t, m, v), StepInfo(lr_t, eff_lr, direction, terms)
 
-    def explain(x, g, state, x_new, new_state, info):
-        t = state.count + 1
-        rho_t = rho(t)
-        rows = [f"t = k + 1 = {t}", f"g = grad f(x) = {fmt(g)}"]
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
+        rows = [f"t = k + 1 = {T['t']}", f"g = grad f(x) = {fmt(g)}"]
         if weight_decay and not decoupled:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
         rows += [
-            f"m = {fmt(new_state.m)}, v = {fmt(new_state.v)}",
-            f"m_hat = m / (1 - beta1^t) = {fmt(new_state.m / (1 - beta1**t))}",
-            f"rho_inf = {fmt(rho_inf, 6)}, rho_t = {fmt(rho_t, 6)}",
+            f"m = {fmt(new.m)}, v = {fmt(new.v)}",
+            f"m_hat = m / (1 - beta1^t) = {fmt(T['m_hat'])}",
+            f"rho_inf = {fmt(rho_inf, 6)}, rho_t = {fmt(T['rho_t'], 6)}",
+            f"rho_t > 5: eff_lr = lr * r_t * sqrt(1 - beta2^t) / (sqrt(v) + eps) = "
+            f"{fmt(info.eff_lr)}"
+            if T["rho_t"] > 5.0
+            else f"rho_t <= 5: no adaptive rate, eff_lr = lr = {fmt(info.lr)}",
         ]
-        if rho_t > 5.0:
-            rows.append(
-                f"rho_t > 5: eff_lr = lr * r_t * sqrt(1 - beta2^t) / (sqrt(v) + eps) = "
-                f"{fmt(info.eff_lr)}"
-            )
-        else:
-            rows.append(f"rho_t <= 5: no adaptive rate, eff_lr = lr = {fmt(info.lr)}")
-        if decoupled and weight_decay:
-            rows.append(f"x_new = x * (1 - lr * weight_decay) - eff_lr * m_hat = {fmt(x_new)}")
-        else:
-            rows.append(f"x_new = x - eff_lr * m_hat = {fmt(x_new)}")
-        return rows
+        xd = "x * (1 - lr * weight_decay)" if decoupled else "x"
+        return rows + [f"x_new = {xd} - eff_lr * m_hat = {fmt(x_new)}"]
 
-    hp = dict(
-        lr=lr,
-        betas=(beta1, beta2),
-        eps=eps,
-        weight_decay=weight_decay,
-        decoupled_weight_decay=decoupled,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(radam, locals()), explain)

@@ -17,7 +17,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["RMSpropState", "rmsprop"]
 
@@ -48,7 +48,8 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         x &\leftarrow x - \frac{\eta}{s} g \quad (\mu = 0)
 
     With ``momentum=0``: ``direction = g``, ``eff_lr = lr / s``; with momentum:
-    ``direction = b``, ``eff_lr = lr``.
+    ``direction = b``, ``eff_lr = lr``. ``info.terms`` holds ``g``, ``g2`` (:math:`g^2`),
+    ``s`` and ``g_s`` (:math:`g / s` with momentum, else None).
 
     Args:
         lr: :math:`\eta` (number >= 0 or schedule). Default ``1e-2``.
@@ -93,7 +94,8 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         lr_t = rate_at(lr, state.count, name)
         if weight_decay != 0:
             g = g + weight_decay * x
-        v = alpha * state.v + (1 - alpha) * (g * g)
+        g2 = g * g
+        v = alpha * state.v + (1 - alpha) * g2
         g_avg = state.g_avg
         if centered:
             g_avg = alpha * g_avg + (1 - alpha) * g
@@ -102,47 +104,36 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
             s = np.sqrt(v) + eps
         b = state.b
         if momentum > 0:
-            b = momentum * b + g / s
+            g_s = g / s
+            b = momentum * b + g_s
             eff_lr, d = np.full_like(x, lr_t, dtype=float), b
         else:
-            eff_lr, d = lr_t / s, g
-        new_state = RMSpropState(state.count + 1, v, g_avg, b)
-        return x - eff_lr * d, new_state, StepInfo(lr_t, eff_lr, d)
+            g_s, eff_lr, d = None, lr_t / s, g
+        info = StepInfo(lr_t, eff_lr, d, dict(g=g, g2=g2, s=s, g_s=g_s))
+        return x - eff_lr * d, RMSpropState(state.count + 1, v, g_avg, b), info
 
-    def explain(x, g, state, x_new, new_state, info):
+    def explain(x, g, state, x_new, new, info):
+        T = info.terms
         rows = [f"g = grad f(x) = {fmt(g)}"]
         if weight_decay:
-            g = g + weight_decay * x
-            rows.append(f"g = g + weight_decay * x = {fmt(g)}")
+            rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
         rows.append(
             f"v = alpha * v + (1 - alpha) * g^2 = {fmt(alpha)} * {fmt(state.v)} + "
-            f"{fmt(1 - alpha)} * {fmt(g * g)} = {fmt(new_state.v)}"
+            f"{fmt(1 - alpha)} * {fmt(T['g2'])} = {fmt(new.v)}"
         )
         if centered:
-            rows.append(f"g_avg = alpha * g_avg + (1 - alpha) * g = {fmt(new_state.g_avg)}")
-            s = np.sqrt(new_state.v - new_state.g_avg**2) + eps
-            rows.append(f"s = sqrt(v - g_avg^2) + eps = {fmt(s)}")
-        else:
-            s = np.sqrt(new_state.v) + eps
-            rows.append(f"s = sqrt(v) + eps = {fmt(s)}")
+            rows.append(f"g_avg = alpha * g_avg + (1 - alpha) * g = {fmt(new.g_avg)}")
+        rows.append(f"s = {'sqrt(v - g_avg^2)' if centered else 'sqrt(v)'} + eps = {fmt(T['s'])}")
         if momentum:
             rows.append(
                 f"b = momentum * b + g / s = {fmt(momentum)} * {fmt(state.b)} + "
-                f"{fmt(g / s)} = {fmt(new_state.b)}"
+                f"{fmt(T['g_s'])} = {fmt(new.b)}"
             )
-            rows.append(f"x_new = x - lr * b = {fmt(x)} - {fmt(info.lr)} * {fmt(new_state.b)}")
+            rows.append(f"x_new = x - lr * b = {fmt(x)} - {fmt(info.lr)} * {fmt(new.b)}")
         else:
-            rows.append(f"eff_lr = lr / s = {fmt(info.lr)} / {fmt(s)} = {fmt(info.eff_lr)}")
-            rows.append(f"x_new = x - eff_lr * g = {fmt(x)} - {fmt(info.eff_lr)} * {fmt(g)}")
+            rows.append(f"eff_lr = lr / s = {fmt(info.lr)} / {fmt(T['s'])} = {fmt(info.eff_lr)}")
+            rows.append(f"x_new = x - eff_lr * g = {fmt(x)} - {fmt(info.eff_lr)} * {fmt(T['g'])}")
         rows[-1] += f" = {fmt(x_new)}"
         return rows
 
-    hp = dict(
-        lr=lr,
-        alpha=alpha,
-        eps=eps,
-        weight_decay=weight_decay,
-        momentum=momentum,
-        centered=centered,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(rmsprop, locals()), explain)

@@ -21,7 +21,7 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["ScheduleFreeState", "schedule_free_sgd", "schedule_free_adamw"]
 
@@ -38,10 +38,12 @@ class ScheduleFreeState(NamedTuple):
     weight_sum: float  # sum of the averaging weights so far
 
 
-def _schedule_free(name, lr, beta, eps, weight_decay, warmup_steps, r, weight_lr_power, adam):
-    """The step shared by Schedule-Free SGD (``adam=False``) and AdamW (``adam=True``)."""
-    beta2 = beta[1] if adam else None
-    beta = beta[0] if adam else beta
+def _schedule_free(name, lr, beta, beta2, eps, weight_decay, warmup_steps, r, weight_lr_power):
+    """The optimizer shared by Schedule-Free SGD (``beta2=None``) and AdamW; ``beta`` is
+    SGD's ``momentum`` or AdamW's ``betas[0]``. ``info.terms`` holds ``warm``
+    (the warmup factor), ``s`` (AdamW's denominator, 1.0 for SGD), ``gn`` (the step of
+    ``z`` divided by the rate), ``weight`` and ``c``."""
+    adam = beta2 is not None
 
     def init(x):
         x = as_real_array(name, "x", x)
@@ -49,14 +51,11 @@ def _schedule_free(name, lr, beta, eps, weight_decay, warmup_steps, r, weight_lr
             0, np.array(x, float), np.array(x, float), np.zeros(x.shape), 0.0, 0.0
         )
 
-    def rate(k):
-        warm = (k + 1) / warmup_steps if k < warmup_steps else 1.0
-        return rate_at(lr, k, name) * warm
-
     def step(y, g, state):
         y, g = check_step(name, y, g, state, ScheduleFreeState)
         k = state.count
-        lr_t = rate(k)
+        warm = (k + 1) / warmup_steps if k < warmup_steps else 1.0
+        lr_t = rate_at(lr, k, name) * warm
         if adam:
             v = beta2 * state.v + (1 - beta2) * (g * g)
             denom = np.sqrt(v / (1 - beta2 ** (k + 1))) + eps
@@ -83,38 +82,29 @@ def _schedule_free(name, lr, beta, eps, weight_decay, warmup_steps, r, weight_lr
             eff_lr = np.full_like(y, c, dtype=float)
             direction = y - state.z
         new_state = ScheduleFreeState(k + 1, z, x_avg, v, lr_max, weight_sum)
-        return y_new, new_state, StepInfo(lr_t, eff_lr, direction)
+        terms = dict(warm=warm, s=denom, gn=gn, weight=weight, c=c)
+        return y_new, new_state, StepInfo(lr_t, eff_lr, direction, terms)
 
-    def explain(y, g, state, y_new, new_state, info):
-        k = state.count
-        weight = new_state.weight_sum - state.weight_sum
-        c = weight / new_state.weight_sum if new_state.weight_sum > 0 else 0.0
+    def explain(y, g, state, y_new, new, info):
+        T = info.terms
         rows = [f"g = grad f(y) = {fmt(g)}   (y, the trace's x, is where the gradient is taken)"]
-        warm = f" * {(k + 1) / warmup_steps:.4g} (warmup)" if k < warmup_steps else ""
+        warm = f" * {T['warm']:.4g} (warmup)" if state.count < warmup_steps else ""
         rows.append(f"lr_t = lr{warm} = {fmt(info.lr)}")
         if adam:
-            denom = np.sqrt(new_state.v / (1 - beta2 ** (k + 1))) + eps
             rows += [
-                f"v = beta2 * v + (1 - beta2) * g^2 = {fmt(new_state.v)}",
-                f"s = sqrt(v / (1 - beta2^t)) + eps = {fmt(denom)}",
+                f"v = beta2 * v + (1 - beta2) * g^2 = {fmt(new.v)}",
+                f"s = sqrt(v / (1 - beta2^t)) + eps = {fmt(T['s'])}",
             ]
-            step_dir = g / denom
-            what = "g / s"
-        else:
-            step_dir, what = g, "g"
-        if weight_decay:
-            step_dir = step_dir + weight_decay * y
-            what += " + weight_decay * y"
-        rows += [
-            f"z = z - lr_t * ({what}) = {fmt(state.z)} - {fmt(info.lr)} * {fmt(step_dir)}"
-            f" = {fmt(new_state.z)}",
-            f"c = (k+1)^r * lr_max^{weight_lr_power:g} / sum of weights = {fmt(weight, 6)} / "
-            f"{fmt(new_state.weight_sum, 6)} = {fmt(c, 6)}",
-            f"x = (1 - c) * x + c * z = {fmt(state.x_avg)} -> {fmt(new_state.x_avg)}",
-            f"y_new = (1 - beta) * z + beta * x = {fmt(1 - beta)} * {fmt(new_state.z)} + "
-            f"{fmt(beta)} * {fmt(new_state.x_avg)} = {fmt(y_new)}",
+        what = ("g / s" if adam else "g") + (" + weight_decay * y" if weight_decay else "")
+        return rows + [
+            f"z = z - lr_t * ({what}) = {fmt(state.z)} - {fmt(info.lr)} * {fmt(T['gn'])}"
+            f" = {fmt(new.z)}",
+            f"c = (k+1)^r * lr_max^{weight_lr_power:g} / sum of weights = {fmt(T['weight'], 6)}"
+            f" / {fmt(new.weight_sum, 6)} = {fmt(T['c'], 6)}",
+            f"x = (1 - c) * x + c * z = {fmt(state.x_avg)} -> {fmt(new.x_avg)}",
+            f"y_new = (1 - beta) * z + beta * x = {fmt(1 - beta)} * {fmt(new.z)} + "
+            f"{fmt(beta)} * {fmt(new.x_avg)} = {fmt(y_new)}",
         ]
-        return rows
 
     return init, step, explain
 
@@ -201,17 +191,9 @@ def schedule_free_sgd(
     )
     momentum = check_interval(name, "momentum", momentum, 0.0, 1.0, "[]")
     init, step, explain = _schedule_free(
-        name, lr, momentum, 0.0, weight_decay, warmup_steps, r, weight_lr_power, adam=False
+        name, lr, momentum, None, 0.0, weight_decay, warmup_steps, r, weight_lr_power
     )
-    hp = dict(
-        lr=lr,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        warmup_steps=warmup_steps,
-        r=r,
-        weight_lr_power=weight_lr_power,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(schedule_free_sgd, locals()), explain)
 
 
 def schedule_free_adamw(
@@ -268,18 +250,9 @@ def schedule_free_adamw(
     weight_decay, warmup_steps, r, weight_lr_power = _check_schedule_free_common(
         name, lr, weight_decay, warmup_steps, r, weight_lr_power
     )
-    beta1, beta2 = check_betas(name, betas)
+    betas = beta1, beta2 = check_betas(name, betas)
     eps = check_nonnegative(name, "eps", eps)
     init, step, explain = _schedule_free(
-        name, lr, (beta1, beta2), eps, weight_decay, warmup_steps, r, weight_lr_power, adam=True
+        name, lr, beta1, beta2, eps, weight_decay, warmup_steps, r, weight_lr_power
     )
-    hp = dict(
-        lr=lr,
-        betas=(beta1, beta2),
-        eps=eps,
-        weight_decay=weight_decay,
-        warmup_steps=warmup_steps,
-        r=r,
-        weight_lr_power=weight_lr_power,
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(schedule_free_adamw, locals()), explain)

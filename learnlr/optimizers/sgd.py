@@ -18,13 +18,9 @@ from learnlr._checks import (
     check_rate,
     check_step,
 )
-from learnlr.optimizers.base import Optimizer, StepInfo, fmt, rate_at
+from learnlr.optimizers.base import Optimizer, StepInfo, fmt, hyperparams, rate_at
 
 __all__ = ["GDState", "gd", "SGDState", "sgd"]
-
-
-def _lines(*rows: str) -> list[str]:
-    return [r for r in rows if r]
 
 
 # ---------------------------------------------------------------------------------------
@@ -67,12 +63,12 @@ def gd(lr=1e-1):
         return x - lr_t * g, GDState(state.count + 1), StepInfo(lr_t, eff_lr, g)
 
     def explain(x, g, state, x_new, new_state, info):
-        return _lines(
+        return [
             f"g = grad f(x) = {fmt(g)}",
             f"x_new = x - lr * g = {fmt(x)} - {fmt(info.lr)} * {fmt(g)} = {fmt(x_new)}",
-        )
+        ]
 
-    return Optimizer("gd", init, step, {"lr": lr}, explain)
+    return Optimizer("gd", init, step, hyperparams(gd, locals()), explain)
 
 
 # ---------------------------------------------------------------------------------------
@@ -146,33 +142,24 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         else:
             d = g
         eff_lr = np.full_like(x, lr_t, dtype=float)
-        return x - lr_t * d, SGDState(state.count + 1, b), StepInfo(lr_t, eff_lr, d)
+        info = StepInfo(lr_t, eff_lr, d, {"g": g})
+        return x - lr_t * d, SGDState(state.count + 1, b), info
 
-    def explain(x, g, state, x_new, new_state, info):
+    def explain(x, g, state, x_new, new, info):
         rows = [f"g = grad f(x) = {fmt(g)}"]
+        g, d = info.terms["g"], fmt(info.direction)
         if weight_decay:
-            g = g + weight_decay * x
             rows.append(f"g = g + weight_decay * x = {fmt(g)}")
-        if momentum:
-            if state.count == 0:
-                rows.append(f"b = g (first update) = {fmt(new_state.b)}")
-            else:
-                rows.append(
-                    f"b = momentum * b + (1 - dampening) * g = {fmt(momentum)} * {fmt(state.b)}"
-                    f" + {fmt(1 - dampening)} * {fmt(g)} = {fmt(new_state.b)}"
-                )
-            if nesterov:
-                rows.append(f"d = g + momentum * b = {fmt(info.direction)}")
-            else:
-                rows.append(f"d = b = {fmt(info.direction)}")
-        else:
-            rows.append(f"d = g = {fmt(info.direction)}")
-        rows.append(
-            f"x_new = x - lr * d = {fmt(x)} - {fmt(info.lr)} * {fmt(info.direction)} = {fmt(x_new)}"
-        )
+        if momentum and state.count == 0:
+            rows.append(f"b = g (first update) = {fmt(new.b)}")
+        elif momentum:
+            rows.append(
+                f"b = momentum * b + (1 - dampening) * g = {fmt(momentum)} * {fmt(state.b)}"
+                f" + {fmt(1 - dampening)} * {fmt(g)} = {fmt(new.b)}"
+            )
+        d_is = "g + momentum * b" if nesterov else "b" if momentum else "g"
+        rows.append(f"d = {d_is} = {d}")
+        rows.append(f"x_new = x - lr * d = {fmt(x)} - {fmt(info.lr)} * {d} = {fmt(x_new)}")
         return rows
 
-    hp = dict(
-        lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
-    )
-    return Optimizer(name, init, step, hp, explain)
+    return Optimizer(name, init, step, hyperparams(sgd, locals()), explain)
