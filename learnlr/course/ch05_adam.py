@@ -85,7 +85,7 @@ class NoisyQuadratic(Problem):
 
     :math:`f(x) = \tfrac12 \sum_i a_i (x_i - c_i)^2`; the gradient of update ``k`` is
     :math:`a \odot (x - c) + \sigma \odot \xi_k` with :math:`\xi_k \sim N(0, I)` drawn from
-    ``seed`` and ``k`` (in blocks of :attr:`BLOCK` updates), so a run is reproducible and
+    ``seed`` and ``k`` (in blocks of ``BLOCK`` updates), so a run is reproducible and
     every optimizer sees the same noise. ``loss`` and ``grad`` are the exact ones.
     """
 
@@ -178,7 +178,7 @@ def _adam_stale(x, g, m, v, t, lr, beta1, beta2, eps):
     )
 
 
-#: Typical mistakes of the Adam-step exercise: ``{hint: wrong version}``.
+#: Typical mistakes of the Adam-step exercise, as ``{hint: wrong version}``.
 ADAM_STEP_MISTAKES = {
     "missing bias correction? use m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t)": (
         lambda x, g, m, v, t, lr, beta1, beta2, eps: _adam_variant(
@@ -248,7 +248,7 @@ def _amsgrad_variant(
     return x_new, m_new, v_new, v_max_new
 
 
-#: Typical mistakes of the AMSGrad-step exercise: ``{hint: wrong version}``.
+#: Typical mistakes of the AMSGrad-step exercise, as ``{hint: wrong version}``.
 AMSGRAD_STEP_MISTAKES = {
     "keep the maximum of the raw v and apply the bias correction afterwards, as PyTorch and "
     "Keras do (section 6.2)": (lambda **kw: _amsgrad_variant(**kw, mode="max_of_v_hat")),
@@ -263,7 +263,7 @@ AMSGRAD_STEP_MISTAKES = {
     ),
 }
 
-#: Cases of the AMSGrad-step exercise: v_max above the new v in some coordinates only.
+#: Cases of the AMSGrad-step exercise, with v_max above the new v in some coordinates only.
 AMSGRAD_STEP_CASES = [
     dict(x=np.array([1.0, -2.0]), g=np.array([0.5, 2.0]), m=np.array([0.1, -0.05]),
          v=np.array([0.3, 0.1]), v_max=np.array([20.0, 0.1]), t=4, lr=0.1, beta1=0.9,
@@ -296,7 +296,7 @@ def _adamw_variant(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, mode):
     raise ValueError(mode)
 
 
-#: Typical mistakes of the AdamW-step exercise: ``{hint: wrong version}``.
+#: Typical mistakes of the AdamW-step exercise, as ``{hint: wrong version}``.
 ADAMW_STEP_MISTAKES = {
     "the decay still goes into g, so m and v carry it and it is divided by sqrt(v_hat) with "
     "the rest: that is Adam + L2 (section 6.3)": (lambda **kw: _adamw_variant(**kw, mode="l2")),

@@ -135,7 +135,7 @@ class Comparison(NamedTuple):
 
     @property
     def detectable(self) -> float:
-        """The smallest advantage this comparison could call: the margin, widened by the interval.
+        """The smallest advantage this comparison could call (the margin, widened by the interval).
 
         A difference is called only when the whole 95% interval of the advantage lies past
         the margin, so (for an interval of the same width) the mean must be past the margin
@@ -162,7 +162,7 @@ class Comparison(NamedTuple):
 
     @property
     def in_margins(self) -> float:
-        """The advantage in units of the margin: +1 or -1 exactly at the margin, 0 for equal."""
+        """The advantage in units of the margin (+1 or -1 exactly at the margin, 0 for equal)."""
         if self.rule.scale == "ratio":
             if self.advantage <= 0 or np.isinf(self.advantage):
                 return float(np.sign(self.advantage - 1)) * np.inf
@@ -186,7 +186,7 @@ def compare(condition: str, results: dict, adaptive: Sequence[str], rule: Rule) 
 
     ``results`` maps each method's name to its measurement (``inf`` for "never reached",
     ``nan`` for "not measured", which is skipped), or, for a measurement repeated over seeds,
-    to a sequence of one value per seed (at least :data:`MIN_SEEDS`, the same seeds for every
+    to a sequence of one value per seed (at least ``MIN_SEEDS``, the same seeds for every
     method, so that the seeds pair up). The best of each family is the lowest value
     (``rule.lower_is_better``) or the highest, for seeds the lowest or highest mean. The
     *advantage* of the adaptive family:
