@@ -4,6 +4,8 @@ Expected values are derived by hand (written next to the numbers) or from closed
 gradient descent on quadratics, never copied from the code's output.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -386,3 +388,88 @@ def test_seed_summary_errors():
         claims.seed_summary([1.0, np.inf])
     with pytest.raises(TypeError, match="seed_summary: log must be True or False"):
         claims.seed_summary([1.0, 2.0], log="yes")
+
+
+# ---- seed_runs: the network runs chapter 11 keeps in a file ------------------------------
+def _small_nets():
+    from learnlr.problems import mlp
+
+    data = mlp.load_digits_split(seed=0)
+    return [mlp.mlp_problem(hidden=(8,), data=data, seed=s) for s in range(2)]
+
+
+def test_seed_runs_are_kept_read_back_and_trained_again_when_the_experiment_changes(tmp_path):
+    from learnlr import optimizers
+
+    nets, path = _small_nets(), tmp_path / "runs.json"
+    factories = {"SGD": optimizers.sgd, "Adam": optimizers.adam}
+    trained = claims.seed_runs(nets, factories, [0.01, 0.1], 1, path=path)
+    assert path.exists() and trained["Adam"][1][0].x_final is not None
+    read = claims.seed_runs(nets, factories, [0.01, 0.1], 1, path=path)
+    assert read["Adam"][1][0].x_final is None  # read from the file, not trained
+    for name in factories:
+        for a_seeds, b_seeds in zip(trained[name], read[name], strict=True):
+            for a, b in zip(a_seeds, b_seeds, strict=True):
+                np.testing.assert_array_equal(a.k, b.k)
+                for f in ("train_loss", "val_loss", "val_acc", "test_acc"):
+                    np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+                assert (a.diverged_at, a.status) == (b.diverged_at, b.status)
+    # anything the runs depend on changes the key: they are trained again, not read
+    for changed in (
+        dict(lrs=[0.01, 0.2]),
+        dict(epochs=2),
+        dict(factories={"SGD": optimizers.sgd, "Adam": partial(optimizers.adam, eps=1e-6)}),
+        dict(nets=nets[:1]),
+    ):
+        args = dict(nets=nets, factories=factories, lrs=[0.01, 0.1], epochs=1) | changed
+        again = claims.seed_runs(**args, path=tmp_path / "other.json")
+        (tmp_path / "other.json").write_text(path.read_text())  # the old file, other key
+        fresh = claims.seed_runs(**args, path=tmp_path / "other.json")
+        assert fresh["Adam"][0][0].x_final is not None, changed
+        np.testing.assert_array_equal(
+            fresh["Adam"][0][0].train_loss, again["Adam"][0][0].train_loss
+        )
+
+
+def test_seed_runs_refuse_what_is_not_an_experiment():
+    from learnlr import optimizers
+
+    nets = _small_nets()
+    with pytest.raises(TypeError, match="seed_runs: nets must be a non-empty list of MLPProblem"):
+        claims.seed_runs([], {"SGD": optimizers.sgd}, [0.1], 1)
+    with pytest.raises(TypeError, match="seed_runs: factories must map a name"):
+        claims.seed_runs(nets, [optimizers.sgd], [0.1], 1)
+    with pytest.raises(ValueError, match="seed_runs: epochs"):
+        claims.seed_runs(nets, {"SGD": optimizers.sgd}, [0.1], 0)
+
+
+def test_chapter_11s_kept_network_runs_are_the_runs_the_code_makes_now():
+    # the file beside chapter 11: its key is the chapter's experiment, and every method
+    # trained again at one rate agrees with it (so a change to an optimizer or to the
+    # network that changes the runs cannot leave the chapter reading old ones)
+    import json
+    from pathlib import Path
+
+    from learnlr import optimizers
+    from learnlr.problems import mlp
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "ch11_network_runs.json"
+    stored = json.loads(path.read_text())
+    data = mlp.load_digits_split(seed=0)
+    nets = [mlp.mlp_problem(hidden=(32,), data=data, seed=s) for s in range(5)]
+    factories = {  # as the chapter's OPTIMIZERS
+        "SGD": optimizers.sgd,
+        "momentum": partial(optimizers.sgd, momentum=0.9),
+        "AdaGrad": optimizers.adagrad,
+        "RMSProp": optimizers.rmsprop,
+        "Adam": optimizers.adam,
+    }
+    lrs = (10.0 ** np.arange(-3.5, 0.51, 0.5)).tolist()
+    assert claims._runs_key(nets, factories, lrs, 20) == stored["key"]
+    for name, factory in factories.items():
+        i = 4  # lr 10**-1.5, inside every method's stable range
+        fresh = mlp.train_seeds(nets, factory(lr=lrs[i]), 20)
+        for seed, (a, b) in enumerate(zip(fresh, stored["runs"][name][i], strict=True)):
+            assert a.k.tolist() == b["k"], (name, seed)
+            np.testing.assert_allclose(a.train_loss, b["train_loss"], rtol=1e-6, err_msg=name)
+            np.testing.assert_allclose(a.val_acc, b["val_acc"], atol=1.5 / 360, err_msg=name)

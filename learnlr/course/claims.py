@@ -32,6 +32,9 @@ NumPy only; the chapter draws the figures.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -48,7 +51,7 @@ from learnlr._checks import (
     check_real,
     check_vector,
 )
-from learnlr.problems import Problem, StochasticProblem, quadratic
+from learnlr.problems import Problem, StochasticProblem, mlp, quadratic
 from learnlr.trace import run
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "Fastest",
     "fastest_rate",
     "final_losses",
+    "seed_runs",
     "multi_start_quadratic",
     "WilsonProblem",
     "wilson_problem",
@@ -538,6 +542,95 @@ def final_losses(problem: Problem, factory: Callable, lrs, steps: int, f_star=No
         tr = run(problem, factory(lr=float(lr)), steps, record_every=steps)
         out[i] = np.inf if tr.diverged else max(tr.loss_final - f_star, 0.0)
     return out
+
+
+def seed_runs(nets, factories: dict, lrs, epochs: int, path=None) -> dict:
+    """Every method at every rate, each from every seed: ``{name: [results per rate]}``.
+
+    ``runs[name][i]`` is ``mlp.train_seeds(nets, factories[name](lr=lrs[i]), epochs)``: one
+    :class:`~learnlr.problems.mlp.TrainResult` per network of ``nets`` (the seeds).
+
+    Training them all is most of chapter 11's running time, so the results may be kept in
+    the JSON file ``path``, with a key made of everything they depend on: each network's
+    layers, activation, penalty, batch size, seed and starting weights, the data, each
+    optimizer as ``repr`` shows it at each rate, and the number of epochs. A file whose key
+    matches is read; otherwise the runs are trained now and written there (when the folder
+    can be written), so a changed experiment is never answered from an old file. The code
+    of the optimizers is not in the key: a test trains every method again at one rate and
+    compares it with the file, and the chapter trains one run again and says whether it
+    agrees. A run read from the file has no ``x_final`` (None): the chapter does not use it,
+    and keeping every network's weights would make the file a hundred times larger.
+    """
+    name = "seed_runs"
+    nets = list(nets)
+    if not nets or not all(isinstance(p, mlp.MLPProblem) for p in nets):
+        raise TypeError(f"{name}: nets must be a non-empty list of MLPProblem, got {nets!r}")
+    if not isinstance(factories, dict) or not all(callable(f) for f in factories.values()):
+        raise TypeError(f"{name}: factories must map a name to an optimizer factory")
+    lrs = [float(v) for v in check_vector(name, "lrs", lrs)]
+    epochs = check_int(name, "epochs", epochs, 1)
+    key = _runs_key(nets, factories, lrs, epochs)
+    stored = {}
+    if path is not None and os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                stored = json.load(f)
+        except (OSError, ValueError):  # unreadable here (or not JSON): trained instead
+            stored = {}
+    if stored.get("key") == key:
+        return {
+            method: [[_result(r) for r in seeds] for seeds in per_rate]
+            for method, per_rate in stored["runs"].items()
+        }
+    runs = {
+        method: [mlp.train_seeds(nets, factory(lr=lr), epochs) for lr in lrs]
+        for method, factory in factories.items()
+    }
+    if path is not None:
+        kept = {
+            method: [[_record(r) for r in seeds] for seeds in per_rate]
+            for method, per_rate in runs.items()
+        }
+        text = json.dumps({"key": key, "runs": kept}, separators=(",", ":"))
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError:  # a folder a reader cannot write: the runs are still returned
+            pass
+    return runs
+
+
+def _runs_key(nets, factories, lrs, epochs) -> str:
+    # numbers enter at single precision: a computer whose last bits differ finds the same key
+    def fingerprint(a):
+        return np.ascontiguousarray(np.asarray(a, dtype=np.float32)).tobytes()
+
+    digest = hashlib.sha256()
+    for p in nets:
+        digest.update(repr((p.sizes, p.activation, p.l2, p.batch_size, p.seed)).encode())
+        digest.update(fingerprint(p.x0))
+    for array in nets[0].data:
+        digest.update(fingerprint(array))
+    for method, factory in factories.items():
+        digest.update(repr((method, [repr(factory(lr=lr)) for lr in lrs], epochs)).encode())
+    return digest.hexdigest()
+
+
+def _record(r) -> dict:
+    fields = ("k", "train_loss", "val_loss", "val_acc", "test_acc")
+    out = {f: np.asarray(getattr(r, f)).tolist() for f in fields}
+    out.update(diverged_at=r.diverged_at, status=r.status)
+    return out
+
+
+def _result(d: dict):
+    arrays = {
+        f: np.array(d[f], dtype=float) for f in ("train_loss", "val_loss", "val_acc", "test_acc")
+    }
+    k = np.array(d["k"], dtype=np.int64)
+    return mlp.TrainResult(
+        k=k, x_final=None, diverged_at=d["diverged_at"], status=d["status"], **arrays
+    )
 
 
 # --------------------------------------------------------------------------------------
