@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from learnlr import optimizers, problems
+from learnlr import optimizers, problems, run
 from learnlr.viz import widgets
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
@@ -598,3 +598,18 @@ def test_recent_results_by_a_key_share_one_entry():
     assert (first, again, other) == (1, 1, 2) and len(calls) == 2
     assert widgets.Demo._key({"lr": 0.1, "steps": 5}) in recent and len(recent) == 2
     assert widgets.Demo._key({"lr": 0.3, "steps": 5}) not in recent
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3])  # 0.3 diverges on this bowl
+def test_a_growing_run_is_the_run_of_that_many_updates(lr):
+    # the race demo grows one run per optimizer and rate as the steps slider moves; any
+    # length asked for, in any order, must be exactly run(problem, opt, n)
+    bowl = _bowl()
+    opt = optimizers.adam(lr=lr) if lr == 0.05 else optimizers.gd(lr=lr)
+    growing = widgets._Growing(bowl, opt, 1e8 * max(1.0, abs(float(bowl.loss(bowl.x0)))))
+    for n in (10, 40, 20, 200, 7, 200, 350):
+        path, tr = growing.first(n), run(bowl, opt, n)
+        np.testing.assert_array_equal(path.k, tr.k)
+        np.testing.assert_array_equal(path.x, tr.x)
+        np.testing.assert_array_equal(path.gap, tr.gap())
+        assert path.diverged_at == tr.diverged_at, n
