@@ -301,31 +301,21 @@ class Demo:
         for a in animated:
             a.set_animated(True)
         try:
-            extent, pixels = {}, {}
+            extent = {}
             for ax in fig.axes:
-                old = self._extents.get(ax)
-                # an axes whose limits stayed covers the region it covered (no new layout)
-                new = ax.get_tightbbox(renderer) if ax in axes or old is None else old
+                old, new = self._extents.get(ax), ax.get_tightbbox(renderer)
                 self._extents[ax] = new
                 box = Bbox.union([b for b in (old, new) if b is not None])
-                x0, y0 = np.floor([box.x0, box.y0])
-                x1, y1 = np.ceil([box.x1, box.y1])
-                pixels[ax] = (x0, y0, x1, y1)  # the pixels it draws in, before and after
-                # blanked before it is drawn again: a pixel more on each side
-                extent[ax] = Bbox(
-                    [[max(x0 - 1, 0), max(y0 - 1, 0)], [min(x1 + 1, fig.bbox.x1), y1 + 1]]
-                )
-
-            def blanks(r, ax):  # redrawing r would blank (or cover) pixels of ax
-                (x0, y0), (x1, y1) = extent[r].get_points()
-                a0, b0, a1, b1 = pixels[ax]
-                return x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1
-
+                x0, y0 = np.floor([box.x0, box.y0]) - 1
+                x1, y1 = np.ceil([box.x1, box.y1]) + 1
+                extent[ax] = Bbox([[max(x0, 0), max(y0, 0)], [min(x1, fig.bbox.x1), y1]])
             redraw = [ax for ax in fig.axes if ax in axes]
             grown = True
-            while grown:  # add the axes that a redrawn one's region reaches
+            while grown:  # add the axes whose region overlaps one being redrawn
                 near = [
-                    ax for ax in fig.axes if ax not in redraw and any(blanks(r, ax) for r in redraw)
+                    ax
+                    for ax in fig.axes
+                    if ax not in redraw and any(extent[ax].overlaps(extent[r]) for r in redraw)
                 ]
                 redraw += near
                 grown = bool(near)
