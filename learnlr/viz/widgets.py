@@ -1351,6 +1351,9 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
 
     def setup():
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        # a gap between the panels wider than a redraw's margin: a new step range then
+        # redraws the loss panel alone, not the contour beside it
+        fig.get_layout_engine().set(wspace=0.08)
         contour(problem, ax=ax0)
         paths, curves, notes = [], [], []
         for i, name in enumerate(names):
