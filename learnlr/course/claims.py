@@ -616,17 +616,17 @@ def _runs_key(nets, factories, lrs, epochs) -> str:
     return digest.hexdigest()
 
 
+_KEPT = ("train_loss", "val_loss", "val_acc", "test_acc")  # the curves kept in the file
+
+
 def _record(r) -> dict:
-    fields = ("k", "train_loss", "val_loss", "val_acc", "test_acc")
-    out = {f: np.asarray(getattr(r, f)).tolist() for f in fields}
+    out = {f: np.asarray(getattr(r, f)).tolist() for f in ("k", *_KEPT)}
     out.update(diverged_at=r.diverged_at, status=r.status)
     return out
 
 
 def _result(d: dict):
-    arrays = {
-        f: np.array(d[f], dtype=float) for f in ("train_loss", "val_loss", "val_acc", "test_acc")
-    }
+    arrays = {f: np.array(d[f], dtype=float) for f in _KEPT}
     k = np.array(d["k"], dtype=np.int64)
     return mlp.TrainResult(
         k=k, x_final=None, diverged_at=d["diverged_at"], status=d["status"], **arrays

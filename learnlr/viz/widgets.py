@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from learnlr import optimizers as _optimizers
+from learnlr._checks import check_start_loss
 from learnlr.problems import Problem
 from learnlr.trace import run
 from learnlr.viz.plots import COLORS, contour
@@ -1333,8 +1334,9 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
     }
     names = list(entries)
 
-    with np.errstate(all="ignore"):  # an overflow at x0 is reported by run itself
-        max_loss = 1e8 * max(1.0, abs(float(problem.loss(problem.x0))))  # run's default
+    with np.errstate(all="ignore"):  # an overflow at x0 is reported by check_start_loss
+        loss0 = problem.loss(problem.x0)
+    max_loss = check_start_loss("race_demo", loss0, None)  # run's default threshold
 
     def run_entry(name, scale):
         factory, kwargs = entries[name]
