@@ -1211,6 +1211,7 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
 
     def setup():
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
+        fig.get_layout_engine().set(wspace=0.08)  # a new step range redraws ax1 alone
         contour(problem, ax=ax0)
         (path,) = ax0.plot([], [], "-o", color=COLORS[0], ms=3, lw=1.2)
         ax0.plot(*problem.x0, "o", color=COLORS[0], ms=7)
@@ -1493,6 +1494,7 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
 
     def setup():
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
+        fig.get_layout_engine().set(wspace=0.08)  # a new step range redraws ax1 alone
         contour(problem, ax=ax0)
         ax0.axhline(0.0, color="0.6", lw=0.8, ls=":")
         (path,) = ax0.plot([], [], "-", color=COLORS[0], lw=1.2)
