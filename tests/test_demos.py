@@ -287,7 +287,7 @@ def test_amsgrad_demo_shows_the_runs_of_run_online():
     p = online.reddi_problem(5.0)
     for i, amsgrad in enumerate((False, True)):
         opt = optimizers.adam(lr=online.inverse_sqrt(0.3), betas=(0.0, 0.2), amsgrad=amsgrad)
-        tr = online.run_online(opt, p, 90)
+        tr = online.run_online(p, opt, 90)
         np.testing.assert_array_equal(fig.axes[0].get_lines()[i].get_ydata(), tr.x[:, 0])
         np.testing.assert_array_equal(
             fig.axes[1].get_lines()[i].get_ydata(), np.maximum(tr.avg_regret, 1e-3)

@@ -179,7 +179,7 @@ def amsgrad_demo(rounds: int = 400, alpha: float = 0.5) -> Demo:
             opt = optimizers.adam(
                 lr=online.inverse_sqrt(alpha), betas=(0.0, beta2), amsgrad=amsgrad
             )
-            tr = online.run_online(opt, problem, rounds)
+            tr = online.run_online(problem, opt, rounds)
             h["lines"][i].set_ydata(tr.x[:, 0])
             h["regrets"][i].set_ydata(np.maximum(tr.avg_regret, 1e-3))
             finals.append(tr.x[-3:, 0].mean())
