@@ -53,6 +53,7 @@ import numpy as np
 
 from learnlr._checks import (
     check_int,
+    check_make_opt,
     check_optimizer,
     check_positive,
     check_problem,
@@ -245,11 +246,7 @@ def plateau_control(make_opt, plateau, every: int | None = None) -> PlateauContr
         >>> tr.lr, tr.changes
         (array([0.2 , 0.2 , 0.2 , 0.2 , 0.02, 0.02, 0.02, 0.02]), [4])
     """
-    if not callable(make_opt):
-        raise TypeError(
-            "plateau_control: make_opt must be a function lr -> optimizer, "
-            f"e.g. lambda lr: optimizers.sgd(lr=lr); got {make_opt!r}"
-        )
+    check_make_opt("plateau_control", make_opt)
     if not (hasattr(plateau, "init") and hasattr(plateau, "update")):
         raise TypeError(
             f"plateau_control: plateau must come from schedules.reduce_on_plateau, got {plateau!r}"

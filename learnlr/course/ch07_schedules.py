@@ -35,6 +35,7 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_interval,
+    check_make_opt,
     check_optimizer,
     check_positive,
     check_problem,
@@ -104,11 +105,7 @@ class ControlledRun(NamedTuple):
 
 def _check_common(func, problem, make_opt, steps, x0, max_loss):
     check_problem(func, problem)
-    if not callable(make_opt):
-        raise TypeError(
-            f"{func}: make_opt must be a function lr -> optimizer, "
-            f"e.g. lambda lr: optimizers.sgd(lr=lr); got {make_opt!r}"
-        )
+    check_make_opt(func, make_opt)
     steps = check_int(func, "steps", steps, 0)
     x = problem.x0 if x0 is None else check_vector(func, "x0", x0)
     if x.shape != (problem.dim,):
