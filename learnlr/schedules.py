@@ -23,7 +23,8 @@ starting rate from the optimizer, the schedule here takes it as ``base_lr``. The
 tests compare every schedule with PyTorch's over 300 steps. PyTorch's schedulers are
 stateful and compute each rate from the previous one; these closed forms agree with them
 to rounding. :func:`reduce_on_plateau`, which depends on the loss, is the one stateful
-controller, with the same ``init``/``update`` shape as the optimizers.
+controller, with the optimizers' ``init``/``step`` shape: ``ctl.step(state, metric)``, as
+PyTorch's ``ReduceLROnPlateau.step(metrics)``.
 """
 
 from __future__ import annotations
@@ -69,23 +70,23 @@ __all__ = [
 class Schedule:
     """A learning-rate schedule: call it with a step number or an integer array of them.
 
-    ``label`` is a short description used in plots and reprs; ``params`` holds the
-    arguments it was built with; ``max_steps`` is the last step it is defined for
-    (``None`` when unbounded).
+    ``label`` is a short description used in plots and reprs; ``hyperparams`` holds the
+    arguments it was built with (the name an optimizer's ``hyperparams`` has);
+    ``max_steps`` is the last step it is defined for (``None`` when unbounded).
     """
 
     def __init__(
         self,
         name: str,
         fn: Callable[[np.ndarray], np.ndarray],
-        params: dict,
+        hyperparams: dict,
         max_steps: int | None = None,
     ):
         self.name = name
         self._fn = fn
-        self.params = params
+        self.hyperparams = hyperparams
         self.max_steps = max_steps
-        args = ", ".join(f"{k}={_param_repr(v)}" for k, v in params.items())
+        args = ", ".join(f"{k}={_param_repr(v)}" for k, v in hyperparams.items())
         self.label = f"{name}({args})"
 
     def __call__(self, k):
@@ -625,18 +626,22 @@ class PlateauState(NamedTuple):
     num_bad_epochs: int  # consecutive checks without improvement
     cooldown_counter: int  # checks left in the cooldown after a reduction
     last_epoch: int  # number of metrics seen
-    reduced: bool  # whether this update cut the rate
+    reduced: bool  # whether this step cut the rate
 
 
 class PlateauController(NamedTuple):
-    """``init() -> state`` and ``update(state, metric) -> state``; see :func:`reduce_on_plateau`."""
+    """``init() -> state`` and ``step(state, metric) -> state``; see :func:`reduce_on_plateau`.
+
+    The shape of an optimizer (``init``, then one ``step`` per observation, the state passed
+    in and handed back), and the name of PyTorch's ``ReduceLROnPlateau.step(metrics)``.
+    """
 
     init: Callable[[], PlateauState]
-    update: Callable[[PlateauState, float], PlateauState]
-    params: dict
+    step: Callable[[PlateauState, float], PlateauState]
+    hyperparams: dict
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
         return f"reduce_on_plateau({args})"
 
 
@@ -654,8 +659,9 @@ def reduce_on_plateau(
     r"""Cut the rate by ``factor`` when a metric stops improving, as ``ReduceLROnPlateau``.
 
     A stateful controller with the optimizers' shape: ``state = ctl.init()``, then after
-    each evaluation ``state = ctl.update(state, metric)``; ``state.lr`` is the rate to use
-    from then on. One update, in order (``mode="min"``):
+    each evaluation ``state = ctl.step(state, metric)`` (PyTorch:
+    ``scheduler.step(metrics)``); ``state.lr`` is the rate to use from then on. One step, in
+    order (``mode="min"``):
 
     1. *better* means ``metric < best * (1 - threshold)`` (``threshold_mode="rel"``) or
        ``metric < best - threshold`` (``"abs"``); if better, ``best = metric`` and the bad
@@ -671,7 +677,7 @@ def reduce_on_plateau(
         >>> ctl = reduce_on_plateau(base_lr=1.0, patience=1)
         >>> s = ctl.init()
         >>> for loss in [1.0, 1.0, 1.0, 1.0]:
-        ...     s = ctl.update(s, loss)
+        ...     s = ctl.step(s, loss)
         ...     print(s.lr, s.num_bad_epochs, s.reduced)
         1.0 0 False
         1.0 1 False
@@ -702,7 +708,7 @@ def reduce_on_plateau(
         best = math.inf if mode == "min" else -math.inf
         return PlateauState(base_lr, best, 0, 0, 0, False)
 
-    def update(state, metric):
+    def step(state, metric):
         metric = check_real(name, "metric", metric)
         best, bad, cool, lr = state.best, state.num_bad_epochs, state.cooldown_counter, state.lr
         if is_better(metric, best):
@@ -720,7 +726,7 @@ def reduce_on_plateau(
             cool, bad = cooldown, 0
         return PlateauState(lr, best, bad, cool, state.last_epoch + 1, reduced)
 
-    params = dict(
+    hyperparams = dict(
         base_lr=base_lr,
         mode=mode,
         factor=factor,
@@ -731,7 +737,7 @@ def reduce_on_plateau(
         min_lr=min_lr,
         eps=eps,
     )
-    return PlateauController(init, update, params)
+    return PlateauController(init, step, hyperparams)
 
 
 #: Every closed-form schedule factory by name.

@@ -213,7 +213,7 @@ class PlateauControl(Controller):
         if self.every is not None and done % self.every:
             return opt  # an evaluation that is not an epoch's end (the run's last update)
         lr = self.state.lr
-        self.state = self.plateau.update(self.state, float(loss))
+        self.state = self.plateau.step(self.state, float(loss))
         self.eval_k.append(done)
         self.metric.append(float(loss))
         self.eval_lr.append(self.state.lr)
@@ -247,7 +247,7 @@ def plateau_control(make_opt, plateau, every: int | None = None) -> PlateauContr
         (array([0.2 , 0.2 , 0.2 , 0.2 , 0.02, 0.02, 0.02, 0.02]), [4])
     """
     check_make_opt("plateau_control", make_opt)
-    if not (hasattr(plateau, "init") and hasattr(plateau, "update")):
+    if not (hasattr(plateau, "init") and hasattr(plateau, "step")):
         raise TypeError(
             f"plateau_control: plateau must come from schedules.reduce_on_plateau, got {plateau!r}"
         )

@@ -38,7 +38,7 @@ def test_plateau_run_matches_a_hand_written_loop_with_state_carried_over():
         x, state, _ = opt.step(x, p.batch_grad(x, k), state)
         lrs.append(lr)
         if (k + 1) % 50 == 0:
-            s = ctl.update(s, p.loss(x))
+            s = ctl.step(s, p.loss(x))
             if s.lr != lr:
                 lr, opt = s.lr, make(s.lr)
     np.testing.assert_array_equal(res.lr, lrs)
@@ -56,7 +56,7 @@ def test_plateau_run_would_differ_if_the_momentum_buffer_were_reset():
     for k in range(600):
         x, state, _ = opt.step(x, p.batch_grad(x, k), state)
         if (k + 1) % 50 == 0:
-            s = ctl.update(s, p.loss(x))
+            s = ctl.step(s, p.loss(x))
             if s.lr != lr:
                 lr, opt = s.lr, make(s.lr)
                 state = opt.init(x)  # the mistake: fresh buffers at every cut
@@ -71,7 +71,7 @@ def test_plateau_decisions_replay_from_the_recorded_metrics():
     np.testing.assert_allclose(res.metric, res.loss[res.eval_k])
     s, cuts = ctl.init(), []
     for k, m in zip(res.eval_k, res.metric, strict=True):
-        s = ctl.update(s, m)
+        s = ctl.step(s, m)
         if s.reduced:
             cuts.append(int(k))
     assert cuts == res.changes
@@ -216,8 +216,8 @@ def test_gallery_knobs_mean_what_the_table_says():
     assert g("warmup_stable_decay")(299) > peak * (1 - s)
     assert g("warmup_stable_decay")(300) == pytest.approx(peak * (1 - s))
     assert g("piecewise_constant")(2 * P + 1) == pytest.approx(peak * (1 - s) ** 2)
-    assert g("polynomial_lr").params["power"] == pytest.approx(1 + 4 * s)
-    assert g("one_cycle").params["div_factor"] == pytest.approx(1 / (1 - s))
+    assert g("polynomial_lr").hyperparams["power"] == pytest.approx(1 + 4 * s)
+    assert g("one_cycle").hyperparams["div_factor"] == pytest.approx(1 / (1 - s))
 
 
 @pytest.mark.parametrize(

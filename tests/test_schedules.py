@@ -520,7 +520,7 @@ def _trace(ctl, metrics):
     state = ctl.init()
     lrs, reduced = [], []
     for m in metrics:
-        state = ctl.update(state, m)
+        state = ctl.step(state, m)
         lrs.append(state.lr)
         reduced.append(state.reduced)
     return lrs, reduced, state
@@ -608,9 +608,9 @@ def test_plateau_hand_traced_sequence():
 def test_plateau_state_is_immutable_and_update_is_pure():
     ctl = S.reduce_on_plateau(1.0, patience=0)
     s0 = ctl.init()
-    s1 = ctl.update(s0, 1.0)
-    s2a = ctl.update(s1, 1.0)
-    s2b = ctl.update(s1, 1.0)
+    s1 = ctl.step(s0, 1.0)
+    s2a = ctl.step(s1, 1.0)
+    s2b = ctl.step(s1, 1.0)
     assert s2a == s2b  # same input state and metric, same result
     assert s0 == ctl.init()  # the old states are unchanged
     assert s1.lr == 1.0 and s2a.lr == pytest.approx(0.1)
@@ -629,7 +629,7 @@ def test_plateau_repr_lists_its_arguments():
 def test_plateau_refuses_a_bad_metric(metric, error, piece):
     ctl = S.reduce_on_plateau(1.0)
     with pytest.raises(error, match=r"^reduce_on_plateau: metric") as info:
-        ctl.update(ctl.init(), metric)
+        ctl.step(ctl.init(), metric)
     assert piece in str(info.value)
 
 

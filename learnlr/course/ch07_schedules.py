@@ -182,7 +182,7 @@ def run_with_plateau(
     """
     func = "run_with_plateau"
     steps, x, max_loss = _check_common(func, problem, make_opt, steps, x0, max_loss)
-    if not (hasattr(controller, "init") and hasattr(controller, "update")):
+    if not (hasattr(controller, "init") and hasattr(controller, "step")):
         raise TypeError(
             f"{func}: controller must come from schedules.reduce_on_plateau, got {controller!r}"
         )
