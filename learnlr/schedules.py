@@ -20,7 +20,29 @@ schedule::
 
 Argument names and defaults follow ``torch.optim.lr_scheduler``; where PyTorch takes the
 starting rate from the optimizer, the schedule here takes it as ``base_lr``. The package's
-tests compare every schedule with PyTorch's over 300 steps. PyTorch's schedulers are
+tests compare every schedule with PyTorch's over 300 steps.
+
+The names of the rates, one per idea:
+
+=============  ======================================================  =========================
+name           meaning                                                 PyTorch
+=============  ======================================================  =========================
+``lr``         an optimizer's rate (a number or a schedule);           ``lr``
+               :func:`constant`'s one rate
+``base_lr``    the rate a schedule starts from and multiplies          the optimizer's ``lr``
+               (:func:`step_lr`, :func:`cosine_annealing`, ...);       (``scheduler.base_lrs``);
+               the low end of :func:`cyclic_lr` and the start of       ``CyclicLR``'s
+               :func:`warmup_stable_decay`'s warmup                    ``base_lr``
+``max_lr``     the peak: :func:`cyclic_lr`, :func:`one_cycle`,         ``CyclicLR``,
+               :func:`warmup_stable_decay`                             ``OneCycleLR``: ``max_lr``
+``eta_min``    where a cosine ends (:func:`cosine_annealing`,          ``eta_min``
+               :func:`cosine_annealing_warm_restarts`)
+``final_lr``   where :func:`warmup_stable_decay`'s decay ends          (not in PyTorch)
+``min_lr``     the floor of :func:`reduce_on_plateau`                  ``min_lr``
+=============  ======================================================  =========================
+
+A schedule that mirrors a PyTorch scheduler keeps PyTorch's names (a test compares them);
+``eta_min`` and ``min_lr`` are both PyTorch's, for two schedulers. PyTorch's schedulers are
 stateful and compute each rate from the previous one; these closed forms agree with them
 to rounding. :func:`reduce_on_plateau`, which depends on the loss, is the one stateful
 controller, with the optimizers' ``init``/``step`` shape: ``ctl.step(state, metric)``, as
@@ -537,11 +559,11 @@ def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Sc
 
 
 def warmup_stable_decay(
-    peak_lr,
+    max_lr,
     warmup_steps,
     stable_steps,
     decay_steps,
-    init_lr=0.0,
+    base_lr=0.0,
     final_lr=0.0,
     decay_shape="linear",
 ) -> Schedule:
@@ -549,11 +571,15 @@ def warmup_stable_decay(
 
     Phases, with :math:`W, S, D` = ``warmup_steps``, ``stable_steps``, ``decay_steps``:
 
-    1. :math:`0 \le k < W`: linear from ``init_lr`` to ``peak_lr``,
-       :math:`\eta_k = \eta_{init} + (\eta_{peak} - \eta_{init})\, k / W`;
-    2. :math:`W \le k < W + S`: hold ``peak_lr``;
-    3. :math:`W + S \le k`: decay from ``peak_lr`` to ``final_lr`` over ``D`` steps
+    1. :math:`0 \le k < W`: linear from ``base_lr`` to ``max_lr``,
+       :math:`\eta_k = \eta_{base} + (\eta_{max} - \eta_{base})\, k / W`;
+    2. :math:`W \le k < W + S`: hold ``max_lr``;
+    3. :math:`W + S \le k`: decay from ``max_lr`` to ``final_lr`` over ``D`` steps
        (``"linear"``, ``"cosine"`` or ``"sqrt"``: :math:`1 - \sqrt{p}`), then stay there.
+
+    The rates are named as in :func:`cyclic_lr`, which also rises from ``base_lr`` to
+    ``max_lr``. ``final_lr`` is where the decay ends, not a floor (the warmup may start
+    below it); cosine annealing's ``eta_min`` is PyTorch's name for the same end point.
 
     Not a PyTorch scheduler; it equals :func:`sequential` of :func:`linear_lr`,
     :func:`constant` and a decay. Hu et al. (2024), arXiv:2404.06395.
@@ -564,11 +590,11 @@ def warmup_stable_decay(
         array([0. , 0.5, 1. , 1. , 1. , 0.5, 0. ])
     """
     name = "warmup_stable_decay"
-    peak_lr = check_nonnegative(name, "peak_lr", peak_lr)
+    max_lr = check_nonnegative(name, "max_lr", max_lr)
     warmup_steps = check_int(name, "warmup_steps", warmup_steps, 0)
     stable_steps = check_int(name, "stable_steps", stable_steps, 0)
     decay_steps = check_int(name, "decay_steps", decay_steps, 1)
-    init_lr = check_nonnegative(name, "init_lr", init_lr)
+    base_lr = check_nonnegative(name, "base_lr", base_lr)
     final_lr = check_nonnegative(name, "final_lr", final_lr)
     decay_shape = check_choice(name, "decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
     W, S, D = warmup_steps, stable_steps, decay_steps
@@ -576,7 +602,7 @@ def warmup_stable_decay(
     def fn(k):
         k = k.astype(float)
         # 1. warmup
-        warm = init_lr + (peak_lr - init_lr) * k / max(W, 1)
+        warm = base_lr + (max_lr - base_lr) * k / max(W, 1)
         # 3. decay, p = fraction of the decay done
         p = np.clip((k - W - S) / D, 0.0, 1.0)
         if decay_shape == "linear":
@@ -585,20 +611,20 @@ def warmup_stable_decay(
             frac = (1 + np.cos(np.pi * p)) / 2
         else:
             frac = 1 - np.sqrt(p)
-        decay = final_lr + (peak_lr - final_lr) * frac
+        decay = final_lr + (max_lr - final_lr) * frac
         # 2. stable in between
-        out = np.where(k < W, warm, np.where(k < W + S, peak_lr, decay))
+        out = np.where(k < W, warm, np.where(k < W + S, max_lr, decay))
         return out
 
     return Schedule(
         name,
         fn,
         {
-            "peak_lr": peak_lr,
+            "max_lr": max_lr,
             "warmup_steps": W,
             "stable_steps": S,
             "decay_steps": D,
-            "init_lr": init_lr,
+            "base_lr": base_lr,
             "final_lr": final_lr,
             "decay_shape": decay_shape,
         },

@@ -194,7 +194,7 @@ def test_gallery_knobs_cover_the_registry():
 @pytest.mark.parametrize("strength", [0.05, 0.5, 0.95])
 @pytest.mark.parametrize("period", [2, 37, 100, 300])
 def test_every_gallery_schedule_peaks_at_the_peak_rate(name, strength, period):
-    s = lessons.gallery_schedule(name, steps=300, peak_lr=0.1, strength=strength, period=period)
+    s = lessons.gallery_schedule(name, steps=300, max_lr=0.1, strength=strength, period=period)
     assert s.name == name
     r = s(np.arange(300))
     assert np.all(np.isfinite(r)) and r.min() >= 0
@@ -228,11 +228,11 @@ def test_gallery_knobs_mean_what_the_table_says():
         (dict(strength=0.0), r"strength must be in \(0, 1\)"),
         (dict(period=301), "period must be <= steps=300"),
         (dict(period=1), "period must be an integer >= 2"),
-        (dict(peak_lr=0.0), "peak_lr must be > 0"),
+        (dict(max_lr=0.0), "max_lr must be > 0"),
     ],
 )
 def test_gallery_schedule_validates(kwargs, text):
-    args = dict(name="step_lr", steps=300, peak_lr=0.1, strength=0.5, period=100)
+    args = dict(name="step_lr", steps=300, max_lr=0.1, strength=0.5, period=100)
     args.update(kwargs)
     with pytest.raises(ValueError, match="gallery_schedule: " + text):
         lessons.gallery_schedule(**args)

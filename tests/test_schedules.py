@@ -52,7 +52,7 @@ EXAMPLES = {
     ),
     "piecewise_constant": dict(boundaries=[5, 10], values=[0.1, 0.05, 0.01]),
     "warmup_stable_decay": dict(
-        peak_lr=0.1, warmup_steps=5, stable_steps=10, decay_steps=10, decay_shape="cosine"
+        max_lr=0.1, warmup_steps=5, stable_steps=10, decay_steps=10, decay_shape="cosine"
     ),
 }
 N = 30  # every example is defined on 0..N
@@ -304,7 +304,7 @@ def test_warmup_stable_decay_stays_between_its_ends_and_peak(
     peak, init_frac, final_frac, W, S_, D, shape
 ):
     init, final = init_frac * peak, final_frac * peak
-    s = S.warmup_stable_decay(peak, W, S_, D, init_lr=init, final_lr=final, decay_shape=shape)
+    s = S.warmup_stable_decay(peak, W, S_, D, base_lr=init, final_lr=final, decay_shape=shape)
     values = s(np.arange(W + S_ + D + 10))
     _within(values, min(init, final), peak, "warmup_stable_decay")
     assert values[W] == pytest.approx(peak, rel=1e-12)  # the warmup reaches the peak at k = W
@@ -487,7 +487,7 @@ def test_warmup_stable_decay_is_sequential_of_linear_constant_and_decay():
     # the docstring's claim: linear warmup (init -> peak over W), constant peak for S,
     # then a linear decay to 0 over D (polynomial_lr with power 1), then 0
     peak, init, W, S_, D = 0.1, 0.01, 5, 7, 9
-    wsd = S.warmup_stable_decay(peak, W, S_, D, init_lr=init)
+    wsd = S.warmup_stable_decay(peak, W, S_, D, base_lr=init)
     joined = S.sequential(
         [
             S.linear_lr(peak, start_factor=init / peak, end_factor=1.0, total_iters=W),

@@ -313,7 +313,7 @@ GALLERY_KNOBS = {
 }
 
 
-def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength=0.5, period=100):
+def gallery_schedule(name: str, steps: int = 300, max_lr: float = 0.1, strength=0.5, period=100):
     r"""The schedule ``name`` of ``schedules.REGISTRY`` built from two generic knobs.
 
     A gallery widget needs the same two sliders for every schedule. ``strength``
@@ -321,12 +321,12 @@ def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength
     :math:`P` is *the number of steps over which it happens*; :data:`GALLERY_KNOBS` says
     what each becomes (e.g. ``step_lr``: ``gamma = 1 - s``, ``step_size = P``;
     ``cosine_annealing``: ``eta_min = (1 - s) * peak``, ``T_max = P``). Every schedule
-    peaks at ``peak_lr``.
+    peaks at ``max_lr``.
 
     Args:
         name: a key of :data:`learnlr.schedules.REGISTRY`.
         steps: length of the plot (``one_cycle`` and ``sequential`` span it).
-        peak_lr: the largest rate.
+        max_lr: the largest rate (the peak).
         strength: :math:`s`, in (0, 1).
         period: :math:`P`, an integer in [2, steps].
 
@@ -339,7 +339,7 @@ def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength
     func = "gallery_schedule"
     name = check_choice(func, "name", name, tuple(_schedules.REGISTRY))
     steps = check_int(func, "steps", steps, 4)
-    peak = check_positive(func, "peak_lr", peak_lr)
+    peak = check_positive(func, "max_lr", max_lr)
     s = check_interval(func, "strength", strength, 0.0, 1.0, "()")
     P = check_int(func, "period", period, 2)
     if P > steps:
