@@ -84,7 +84,11 @@ __all__ = [
 
 
 class FinderResult(NamedTuple):
-    """What :func:`lr_find` recorded: one entry per update actually run."""
+    """What :func:`lr_find` recorded: one entry per update actually run.
+
+    Not a :class:`~learnlr.trace.Trace`: the sweep is its own loop, and its record is the
+    minibatch loss before each update, smoothed, with the rules' suggestions.
+    """
 
     lrs: np.ndarray  # rate of each update
     losses: np.ndarray  # raw (mini)batch loss before each update

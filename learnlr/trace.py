@@ -80,7 +80,14 @@ __all__ = [
 
 
 class Trace:
-    """Everything recorded by :func:`run`. See the module docstring for the layout."""
+    """Everything recorded by :func:`run`. See the module docstring for the layout.
+
+    The package's one record of a run of :func:`run`, whatever its options: per point, per
+    update, per evaluation and the controller's changes. Other result types exist only
+    where a run is not a call of :func:`run` (the finder, the online learner, the stacked
+    and vectorised runs) or where a caller wants only a table of evaluations
+    (:class:`EvalRun`, :class:`~learnlr.problems.mlp.TrainResult`).
+    """
 
     def __init__(self, problem, optimizer, x0, steps, record_every, d, state_fields, n_rec):
         self.problem = problem
@@ -606,7 +613,14 @@ def eval_points(trace) -> np.ndarray:
 
 
 class EvalRun(NamedTuple):
-    """What :func:`run_eval` measured, one entry per evaluation (the first before any update)."""
+    """What :func:`run_eval` measured, one entry per evaluation (the first before any update).
+
+    Kept apart from :class:`Trace`, which holds the same evaluations as ``eval_k``,
+    ``eval_loss``, ``eval_metric``: a run evaluated this way records no point and no update,
+    so a Trace's ``x`` and ``loss`` would be two rows at ``x`` (for a schedule-free
+    optimizer not the evaluation point), beside a table that is the whole result. Here
+    ``loss`` is the evaluations' loss and ``x``, ``state`` resume the run.
+    """
 
     k: np.ndarray  # updates done at each evaluation: start, start + every, ..., start + steps
     loss: np.ndarray  # problem.loss at the evaluation point

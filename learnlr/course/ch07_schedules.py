@@ -61,6 +61,11 @@ __all__ = [
 class ControlledRun(NamedTuple):
     """A run whose rate was set during training, with the decisions that set it.
 
+    The points and rates come from the :class:`~learnlr.trace.Trace` of the run; the
+    decisions (what the controller read, the rate it set) are the controller's, which a
+    Trace does not hold: this type puts the two side by side, for either controller of this
+    module (a plateau rule or an epoch schedule).
+
     Per point (``n + 1`` rows for ``n`` updates done): ``k`` (updates done), ``x``,
     ``loss``. Per update (``n`` rows): ``lr``, the rate update ``k`` used.
     Per decision: ``eval_k`` (updates done when the controller was consulted),
@@ -419,6 +424,9 @@ def sharpness(problem: Problem, x, h: float = 1e-4) -> float | np.ndarray:
 
 class ManyRuns(NamedTuple):
     """Several gradient-descent runs done together: ``x[k, r]``, ``loss[k, r]`` for run ``r``.
+
+    Its own type because :func:`gd_many` steps every run as one array, which a
+    :class:`~learnlr.trace.Trace` of one run cannot hold.
 
     ``diverged_at[r]`` is the update after which run ``r`` blew up (``-1`` if it did not);
     its later rows hold NaN.

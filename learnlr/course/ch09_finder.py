@@ -203,6 +203,10 @@ def final_loss(problem, opt, steps: int) -> float:
 class LRGrid:
     """Final losses of full training runs over a grid of fixed rates (see :func:`lr_grid`).
 
+    A :class:`~learnlr.tuning.TunedRate` of mean final losses would hold the rates and the
+    means; this type also keeps every seed's loss and what made them (``make_problem``,
+    ``make_opt``, ``steps``, ``seeds``), so ``loss_at`` can run another rate the same way.
+
     Attributes:
         lrs: the rates tried, shape ``(n,)``.
         losses: final full loss of each rate and seed, shape ``(n, len(seeds))``.

@@ -229,6 +229,10 @@ def linear_problem(grads, bounds=None, x0=None, x_star=None, name="linear") -> O
 class OnlineTrace:
     r"""What :func:`run_online` recorded.
 
+    Not a :class:`~learnlr.trace.Trace`: round ``k`` has its own loss :math:`f_k` (there is
+    no full loss, no divergence rule and no evaluation), each step is projected, and the
+    record that matters is the regret.
+
     Per point (``steps + 1`` rows): ``k`` and ``x`` (after projection). Per update
     (``steps`` rows): ``grad`` (the gradient seen), ``loss`` (:math:`f_k(x_k)`),
     ``eff_lr`` (the optimizer's per-parameter rate), ``update`` (``x[k+1] - x[k]``, after
