@@ -183,6 +183,11 @@ class Controller:
     the current optimizer state, as a framework callback sets ``optimizer.lr`` without
     resetting the momentum or Adam buffers. This class changes nothing; subclass it and
     override one or both methods. :func:`plateau_control` is one such controller.
+
+    ``before`` and ``after`` are named for when :func:`run` calls them, as a framework
+    callback's hooks are; they hand back an optimizer, not a state. A rule with a state of
+    its own advances it with ``step``, as an optimizer does: :class:`PlateauControl`'s
+    ``after`` calls the plateau rule's ``step(state, metric)``.
     """
 
     def before(self, k: int, opt: Optimizer) -> Optimizer:
