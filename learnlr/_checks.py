@@ -250,13 +250,28 @@ def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = N
     """``value`` if it is a learnlr optimizer (an
     :class:`~learnlr.optimizers.base.Optimizer`, as the factories return); otherwise a
     ``TypeError`` naming ``func``, the argument and the value.
-    ``made_by`` names the call that produced ``value`` when the user passed a factory
+    ``made_by`` names the call that produced ``value`` when the user passed a ``make_opt``
     (``make_opt(0.1) must return a learnlr optimizer, got 0.1``)."""
     from learnlr.optimizers.base import Optimizer  # optimizers.base imports this module
 
     if not isinstance(value, Optimizer):
         what = f"{name} must be" if made_by is None else f"{made_by} must return"
         raise TypeError(f"{func}: {what} a learnlr optimizer, got {short_repr(value)}")
+    return value
+
+
+def check_make_opt(func: str, value, name: str = "make_opt"):
+    """``value`` if it can make an optimizer from a rate: a function ``lr -> Optimizer``.
+
+    The package's one name for such a function is ``make_opt``: an optimizer factory itself
+    (``optimizers.sgd``), a ``functools.partial`` of one, or ``lambda lr: ...``. An
+    optimizer (``opt``, already built) or anything else not callable is refused with a
+    ``TypeError`` naming ``func``, the argument and the value."""
+    if not callable(value):
+        raise TypeError(
+            f"{func}: {name} must be a function lr -> optimizer (e.g. optimizers.sgd, or "
+            f"lambda lr: optimizers.sgd(lr=lr, momentum=0.9)), got {short_repr(value)}"
+        )
     return value
 
 

@@ -61,6 +61,8 @@ import numpy as np
 from learnlr._checks import (
     check_int,
     check_interval,
+    check_make_opt,
+    check_optimizer,
     check_positive,
     check_problem,
     check_start_loss,
@@ -82,7 +84,11 @@ __all__ = [
 
 
 class FinderResult(NamedTuple):
-    """What :func:`lr_find` recorded: one entry per update actually run."""
+    """What :func:`lr_find` recorded: one entry per update actually run.
+
+    Not a :class:`~learnlr.trace.Trace`: the sweep is its own loop, and its record is the
+    minibatch loss before each update, smoothed, with the rules' suggestions.
+    """
 
     lrs: np.ndarray  # rate of each update
     losses: np.ndarray  # raw (mini)batch loss before each update
@@ -239,7 +245,7 @@ def sweep_rates(start_lr: float, end_lr: float, num_it: int) -> np.ndarray:
 
 def lr_find(
     problem: Problem,
-    opt: Callable,
+    make_opt: Callable,
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_it: int = 100,
@@ -247,7 +253,7 @@ def lr_find(
     stop_factor: float = 4.0,
     x0=None,
 ) -> FinderResult:
-    """Run the learning-rate range test of ``opt`` on ``problem``.
+    """Run the learning-rate range test of the optimizer ``make_opt`` makes, on ``problem``.
 
     The sweep is its own loop, not :func:`learnlr.run`: it reads the minibatch loss
     *before* each update (the loss the rate of that update is judged by), smooths it, and
@@ -257,9 +263,9 @@ def lr_find(
     Args:
         problem: a :class:`~learnlr.problems.Problem`; stochastic problems are swept on
             their minibatches (``batch_grad``/``batch_loss`` of update ``k``).
-        opt: an optimizer *factory* taking ``lr=`` (e.g. ``optimizers.sgd`` or
-            ``functools.partial(optimizers.sgd, momentum=0.9)``); it is called once with
-            the exponential sweep as its schedule.
+        make_opt: a function ``lr -> optimizer`` (e.g. ``optimizers.sgd`` or
+            ``functools.partial(optimizers.sgd, momentum=0.9)``); it is called once, as
+            ``make_opt(lr=sweep)``, with the exponential sweep as its schedule.
         start_lr, end_lr: the first and last rate of the sweep (``0 < start < end``).
         num_it: number of updates in the sweep (>= 10).
         beta: smoothing factor of the moving average, in [0, 1).
@@ -283,8 +289,7 @@ def lr_find(
     """
     name = "lr_find"
     check_problem(name, problem)
-    if not callable(opt):
-        raise TypeError(f"{name}: opt must be an optimizer factory taking lr=, got {opt!r}")
+    check_make_opt(name, make_opt)
     start_lr = check_positive(name, "start_lr", start_lr)
     end_lr = check_positive(name, "end_lr", end_lr)
     if end_lr <= start_lr:
@@ -304,7 +309,7 @@ def lr_find(
     check_start_loss(name, loss0, None)  # a sweep must start where the loss is finite
 
     rates = sweep_rates(start_lr, end_lr, num_it)
-    optimizer = opt(lr=lambda k: rates[k])
+    optimizer = check_optimizer(name, make_opt(lr=lambda k: rates[k]), made_by="make_opt(lr=sweep)")
     state = optimizer.init(x)
     lrs, losses, smoothed = np.zeros(num_it), np.zeros(num_it), np.zeros(num_it)
     avg, best = 0.0, np.inf

@@ -276,7 +276,11 @@ def adam_preconditioner(opt: Optimizer, state) -> np.ndarray:
 
 
 class SharpnessTrace(NamedTuple):
-    """What :func:`sharpness_run` measured."""
+    """What :func:`sharpness_run` measured.
+
+    Its own type because its measurement is the top Hessian eigenvalue every ``every``
+    updates, which a :class:`~learnlr.trace.Trace` has no column for.
+    """
 
     k: np.ndarray  # updates done at each sharpness measurement (0, every, 2 every, ...)
     sharpness: np.ndarray  # top eigenvalue of H (or of P^-1 H) at those points
@@ -380,7 +384,11 @@ def sharpness_run(
 
 
 class StackRun(NamedTuple):
-    """What :func:`run_stack` recorded."""
+    """What :func:`run_stack` recorded.
+
+    Its own type because :func:`run_stack` runs many starts as one stack (losses of shape
+    ``(len(k), n)``), which a :class:`~learnlr.trace.Trace` of one run cannot hold.
+    """
 
     k: np.ndarray  # updates done at each record: 0, every, 2 every, ..., steps
     loss: np.ndarray  # (len(k), n): the loss of every start at those points

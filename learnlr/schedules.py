@@ -20,10 +20,33 @@ schedule::
 
 Argument names and defaults follow ``torch.optim.lr_scheduler``; where PyTorch takes the
 starting rate from the optimizer, the schedule here takes it as ``base_lr``. The package's
-tests compare every schedule with PyTorch's over 300 steps. PyTorch's schedulers are
+tests compare every schedule with PyTorch's over 300 steps.
+
+The names of the rates, one per idea:
+
+=============  ======================================================  =========================
+name           meaning                                                 PyTorch
+=============  ======================================================  =========================
+``lr``         an optimizer's rate (a number or a schedule);           ``lr``
+               :func:`constant`'s one rate
+``base_lr``    the rate a schedule starts from and multiplies          the optimizer's ``lr``
+               (:func:`step_lr`, :func:`cosine_annealing`, ...);       (``scheduler.base_lrs``);
+               the low end of :func:`cyclic_lr` and the start of       ``CyclicLR``'s
+               :func:`warmup_stable_decay`'s warmup                    ``base_lr``
+``max_lr``     the peak: :func:`cyclic_lr`, :func:`one_cycle`,         ``CyclicLR``,
+               :func:`warmup_stable_decay`                             ``OneCycleLR``: ``max_lr``
+``eta_min``    where a cosine ends (:func:`cosine_annealing`,          ``eta_min``
+               :func:`cosine_annealing_warm_restarts`)
+``final_lr``   where :func:`warmup_stable_decay`'s decay ends          (not in PyTorch)
+``min_lr``     the floor of :func:`reduce_on_plateau`                  ``min_lr``
+=============  ======================================================  =========================
+
+A schedule that mirrors a PyTorch scheduler keeps PyTorch's names (a test compares them);
+``eta_min`` and ``min_lr`` are both PyTorch's, for two schedulers. PyTorch's schedulers are
 stateful and compute each rate from the previous one; these closed forms agree with them
 to rounding. :func:`reduce_on_plateau`, which depends on the loss, is the one stateful
-controller, with the same ``init``/``update`` shape as the optimizers.
+controller, with the optimizers' ``init``/``step`` shape: ``ctl.step(state, metric)``, as
+PyTorch's ``ReduceLROnPlateau.step(metrics)``.
 """
 
 from __future__ import annotations
@@ -69,23 +92,23 @@ __all__ = [
 class Schedule:
     """A learning-rate schedule: call it with a step number or an integer array of them.
 
-    ``label`` is a short description used in plots and reprs; ``params`` holds the
-    arguments it was built with; ``max_steps`` is the last step it is defined for
-    (``None`` when unbounded).
+    ``label`` is a short description used in plots and reprs; ``hyperparams`` holds the
+    arguments it was built with (the name an optimizer's ``hyperparams`` has);
+    ``max_steps`` is the last step it is defined for (``None`` when unbounded).
     """
 
     def __init__(
         self,
         name: str,
         fn: Callable[[np.ndarray], np.ndarray],
-        params: dict,
+        hyperparams: dict,
         max_steps: int | None = None,
     ):
         self.name = name
         self._fn = fn
-        self.params = params
+        self.hyperparams = hyperparams
         self.max_steps = max_steps
-        args = ", ".join(f"{k}={_param_repr(v)}" for k, v in params.items())
+        args = ", ".join(f"{k}={_param_repr(v)}" for k, v in hyperparams.items())
         self.label = f"{name}({args})"
 
     def __call__(self, k):
@@ -536,11 +559,11 @@ def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Sc
 
 
 def warmup_stable_decay(
-    peak_lr,
+    max_lr,
     warmup_steps,
     stable_steps,
     decay_steps,
-    init_lr=0.0,
+    base_lr=0.0,
     final_lr=0.0,
     decay_shape="linear",
 ) -> Schedule:
@@ -548,11 +571,15 @@ def warmup_stable_decay(
 
     Phases, with :math:`W, S, D` = ``warmup_steps``, ``stable_steps``, ``decay_steps``:
 
-    1. :math:`0 \le k < W`: linear from ``init_lr`` to ``peak_lr``,
-       :math:`\eta_k = \eta_{init} + (\eta_{peak} - \eta_{init})\, k / W`;
-    2. :math:`W \le k < W + S`: hold ``peak_lr``;
-    3. :math:`W + S \le k`: decay from ``peak_lr`` to ``final_lr`` over ``D`` steps
+    1. :math:`0 \le k < W`: linear from ``base_lr`` to ``max_lr``,
+       :math:`\eta_k = \eta_{base} + (\eta_{max} - \eta_{base})\, k / W`;
+    2. :math:`W \le k < W + S`: hold ``max_lr``;
+    3. :math:`W + S \le k`: decay from ``max_lr`` to ``final_lr`` over ``D`` steps
        (``"linear"``, ``"cosine"`` or ``"sqrt"``: :math:`1 - \sqrt{p}`), then stay there.
+
+    The rates are named as in :func:`cyclic_lr`, which also rises from ``base_lr`` to
+    ``max_lr``. ``final_lr`` is where the decay ends, not a floor (the warmup may start
+    below it); cosine annealing's ``eta_min`` is PyTorch's name for the same end point.
 
     Not a PyTorch scheduler; it equals :func:`sequential` of :func:`linear_lr`,
     :func:`constant` and a decay. Hu et al. (2024), arXiv:2404.06395.
@@ -563,11 +590,11 @@ def warmup_stable_decay(
         array([0. , 0.5, 1. , 1. , 1. , 0.5, 0. ])
     """
     name = "warmup_stable_decay"
-    peak_lr = check_nonnegative(name, "peak_lr", peak_lr)
+    max_lr = check_nonnegative(name, "max_lr", max_lr)
     warmup_steps = check_int(name, "warmup_steps", warmup_steps, 0)
     stable_steps = check_int(name, "stable_steps", stable_steps, 0)
     decay_steps = check_int(name, "decay_steps", decay_steps, 1)
-    init_lr = check_nonnegative(name, "init_lr", init_lr)
+    base_lr = check_nonnegative(name, "base_lr", base_lr)
     final_lr = check_nonnegative(name, "final_lr", final_lr)
     decay_shape = check_choice(name, "decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
     W, S, D = warmup_steps, stable_steps, decay_steps
@@ -575,7 +602,7 @@ def warmup_stable_decay(
     def fn(k):
         k = k.astype(float)
         # 1. warmup
-        warm = init_lr + (peak_lr - init_lr) * k / max(W, 1)
+        warm = base_lr + (max_lr - base_lr) * k / max(W, 1)
         # 3. decay, p = fraction of the decay done
         p = np.clip((k - W - S) / D, 0.0, 1.0)
         if decay_shape == "linear":
@@ -584,20 +611,20 @@ def warmup_stable_decay(
             frac = (1 + np.cos(np.pi * p)) / 2
         else:
             frac = 1 - np.sqrt(p)
-        decay = final_lr + (peak_lr - final_lr) * frac
+        decay = final_lr + (max_lr - final_lr) * frac
         # 2. stable in between
-        out = np.where(k < W, warm, np.where(k < W + S, peak_lr, decay))
+        out = np.where(k < W, warm, np.where(k < W + S, max_lr, decay))
         return out
 
     return Schedule(
         name,
         fn,
         {
-            "peak_lr": peak_lr,
+            "max_lr": max_lr,
             "warmup_steps": W,
             "stable_steps": S,
             "decay_steps": D,
-            "init_lr": init_lr,
+            "base_lr": base_lr,
             "final_lr": final_lr,
             "decay_shape": decay_shape,
         },
@@ -625,18 +652,22 @@ class PlateauState(NamedTuple):
     num_bad_epochs: int  # consecutive checks without improvement
     cooldown_counter: int  # checks left in the cooldown after a reduction
     last_epoch: int  # number of metrics seen
-    reduced: bool  # whether this update cut the rate
+    reduced: bool  # whether this step cut the rate
 
 
 class PlateauController(NamedTuple):
-    """``init() -> state`` and ``update(state, metric) -> state``; see :func:`reduce_on_plateau`."""
+    """``init() -> state`` and ``step(state, metric) -> state``; see :func:`reduce_on_plateau`.
+
+    The shape of an optimizer (``init``, then one ``step`` per observation, the state passed
+    in and handed back), and the name of PyTorch's ``ReduceLROnPlateau.step(metrics)``.
+    """
 
     init: Callable[[], PlateauState]
-    update: Callable[[PlateauState, float], PlateauState]
-    params: dict
+    step: Callable[[PlateauState, float], PlateauState]
+    hyperparams: dict
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
         return f"reduce_on_plateau({args})"
 
 
@@ -654,8 +685,9 @@ def reduce_on_plateau(
     r"""Cut the rate by ``factor`` when a metric stops improving, as ``ReduceLROnPlateau``.
 
     A stateful controller with the optimizers' shape: ``state = ctl.init()``, then after
-    each evaluation ``state = ctl.update(state, metric)``; ``state.lr`` is the rate to use
-    from then on. One update, in order (``mode="min"``):
+    each evaluation ``state = ctl.step(state, metric)`` (PyTorch:
+    ``scheduler.step(metrics)``); ``state.lr`` is the rate to use from then on. One step, in
+    order (``mode="min"``):
 
     1. *better* means ``metric < best * (1 - threshold)`` (``threshold_mode="rel"``) or
        ``metric < best - threshold`` (``"abs"``); if better, ``best = metric`` and the bad
@@ -671,7 +703,7 @@ def reduce_on_plateau(
         >>> ctl = reduce_on_plateau(base_lr=1.0, patience=1)
         >>> s = ctl.init()
         >>> for loss in [1.0, 1.0, 1.0, 1.0]:
-        ...     s = ctl.update(s, loss)
+        ...     s = ctl.step(s, loss)
         ...     print(s.lr, s.num_bad_epochs, s.reduced)
         1.0 0 False
         1.0 1 False
@@ -702,7 +734,7 @@ def reduce_on_plateau(
         best = math.inf if mode == "min" else -math.inf
         return PlateauState(base_lr, best, 0, 0, 0, False)
 
-    def update(state, metric):
+    def step(state, metric):
         metric = check_real(name, "metric", metric)
         best, bad, cool, lr = state.best, state.num_bad_epochs, state.cooldown_counter, state.lr
         if is_better(metric, best):
@@ -720,7 +752,7 @@ def reduce_on_plateau(
             cool, bad = cooldown, 0
         return PlateauState(lr, best, bad, cool, state.last_epoch + 1, reduced)
 
-    params = dict(
+    hyperparams = dict(
         base_lr=base_lr,
         mode=mode,
         factor=factor,
@@ -731,7 +763,7 @@ def reduce_on_plateau(
         min_lr=min_lr,
         eps=eps,
     )
-    return PlateauController(init, update, params)
+    return PlateauController(init, step, hyperparams)
 
 
 #: Every closed-form schedule factory by name.

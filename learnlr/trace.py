@@ -53,6 +53,7 @@ import numpy as np
 
 from learnlr._checks import (
     check_int,
+    check_make_opt,
     check_optimizer,
     check_positive,
     check_problem,
@@ -79,7 +80,14 @@ __all__ = [
 
 
 class Trace:
-    """Everything recorded by :func:`run`. See the module docstring for the layout."""
+    """Everything recorded by :func:`run`. See the module docstring for the layout.
+
+    The package's one record of a run of :func:`run`, whatever its options: per point, per
+    update, per evaluation and the controller's changes. Other result types exist only
+    where a run is not a call of :func:`run` (the finder, the online learner, the stacked
+    and vectorised runs) or where a caller wants only a table of evaluations
+    (:class:`EvalRun`, :class:`~learnlr.problems.mlp.TrainResult`).
+    """
 
     def __init__(self, problem, optimizer, x0, steps, record_every, d, state_fields, n_rec):
         self.problem = problem
@@ -175,6 +183,11 @@ class Controller:
     the current optimizer state, as a framework callback sets ``optimizer.lr`` without
     resetting the momentum or Adam buffers. This class changes nothing; subclass it and
     override one or both methods. :func:`plateau_control` is one such controller.
+
+    ``before`` and ``after`` are named for when :func:`run` calls them, as a framework
+    callback's hooks are; they hand back an optimizer, not a state. A rule with a state of
+    its own advances it with ``step``, as an optimizer does: :class:`PlateauControl`'s
+    ``after`` calls the plateau rule's ``step(state, metric)``.
     """
 
     def before(self, k: int, opt: Optimizer) -> Optimizer:
@@ -212,7 +225,7 @@ class PlateauControl(Controller):
         if self.every is not None and done % self.every:
             return opt  # an evaluation that is not an epoch's end (the run's last update)
         lr = self.state.lr
-        self.state = self.plateau.update(self.state, float(loss))
+        self.state = self.plateau.step(self.state, float(loss))
         self.eval_k.append(done)
         self.metric.append(float(loss))
         self.eval_lr.append(self.state.lr)
@@ -245,12 +258,8 @@ def plateau_control(make_opt, plateau, every: int | None = None) -> PlateauContr
         >>> tr.lr, tr.changes
         (array([0.2 , 0.2 , 0.2 , 0.2 , 0.02, 0.02, 0.02, 0.02]), [4])
     """
-    if not callable(make_opt):
-        raise TypeError(
-            "plateau_control: make_opt must be a function lr -> optimizer, "
-            f"e.g. lambda lr: optimizers.sgd(lr=lr); got {make_opt!r}"
-        )
-    if not (hasattr(plateau, "init") and hasattr(plateau, "update")):
+    check_make_opt("plateau_control", make_opt)
+    if not (hasattr(plateau, "init") and hasattr(plateau, "step")):
         raise TypeError(
             f"plateau_control: plateau must come from schedules.reduce_on_plateau, got {plateau!r}"
         )
@@ -609,7 +618,14 @@ def eval_points(trace) -> np.ndarray:
 
 
 class EvalRun(NamedTuple):
-    """What :func:`run_eval` measured, one entry per evaluation (the first before any update)."""
+    """What :func:`run_eval` measured, one entry per evaluation (the first before any update).
+
+    Kept apart from :class:`Trace`, which holds the same evaluations as ``eval_k``,
+    ``eval_loss``, ``eval_metric``: a run evaluated this way records no point and no update,
+    so a Trace's ``x`` and ``loss`` would be two rows at ``x`` (for a schedule-free
+    optimizer not the evaluation point), beside a table that is the whole result. Here
+    ``loss`` is the evaluations' loss and ``x``, ``state`` resume the run.
+    """
 
     k: np.ndarray  # updates done at each evaluation: start, start + every, ..., start + steps
     loss: np.ndarray  # problem.loss at the evaluation point

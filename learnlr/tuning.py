@@ -25,7 +25,11 @@ __all__ = ["TunedRate", "tune_rate"]
 
 
 class TunedRate(NamedTuple):
-    """The result of :func:`tune_rate`."""
+    """The result of :func:`tune_rate`.
+
+    A search over rates, not a run: a score per rate and where the search stopped, for any
+    score (a final loss, steps to a target).
+    """
 
     lr: float  # the best rate evaluated (ties: the smallest)
     score: float  # its score (inf: every rate diverged)

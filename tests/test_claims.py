@@ -402,12 +402,12 @@ def test_seed_runs_are_kept_read_back_and_trained_again_when_the_experiment_chan
     from learnlr import optimizers
 
     nets, path = _small_nets(), tmp_path / "runs.json"
-    factories = {"SGD": optimizers.sgd, "Adam": optimizers.adam}
-    trained = claims.seed_runs(nets, factories, [0.01, 0.1], 1, path=path)
+    make_opts = {"SGD": optimizers.sgd, "Adam": optimizers.adam}
+    trained = claims.seed_runs(nets, make_opts, [0.01, 0.1], 1, path=path)
     assert path.exists() and trained["Adam"][1][0].x_final is not None
-    read = claims.seed_runs(nets, factories, [0.01, 0.1], 1, path=path)
+    read = claims.seed_runs(nets, make_opts, [0.01, 0.1], 1, path=path)
     assert read["Adam"][1][0].x_final is None  # read from the file, not trained
-    for name in factories:
+    for name in make_opts:
         for a_seeds, b_seeds in zip(trained[name], read[name], strict=True):
             for a, b in zip(a_seeds, b_seeds, strict=True):
                 np.testing.assert_array_equal(a.k, b.k)
@@ -418,10 +418,10 @@ def test_seed_runs_are_kept_read_back_and_trained_again_when_the_experiment_chan
     for changed in (
         dict(lrs=[0.01, 0.2]),
         dict(epochs=2),
-        dict(factories={"SGD": optimizers.sgd, "Adam": partial(optimizers.adam, eps=1e-6)}),
+        dict(make_opts={"SGD": optimizers.sgd, "Adam": partial(optimizers.adam, eps=1e-6)}),
         dict(nets=nets[:1]),
     ):
-        args = dict(nets=nets, factories=factories, lrs=[0.01, 0.1], epochs=1) | changed
+        args = dict(nets=nets, make_opts=make_opts, lrs=[0.01, 0.1], epochs=1) | changed
         again = claims.seed_runs(**args, path=tmp_path / "other.json")
         (tmp_path / "other.json").write_text(path.read_text())  # the old file, other key
         fresh = claims.seed_runs(**args, path=tmp_path / "other.json")
@@ -437,8 +437,10 @@ def test_seed_runs_refuse_what_is_not_an_experiment():
     nets = _small_nets()
     with pytest.raises(TypeError, match="seed_runs: nets must be a non-empty list of MLPProblem"):
         claims.seed_runs([], {"SGD": optimizers.sgd}, [0.1], 1)
-    with pytest.raises(TypeError, match="seed_runs: factories must map a name"):
+    with pytest.raises(TypeError, match="seed_runs: make_opts must be a dict mapping a method"):
         claims.seed_runs(nets, [optimizers.sgd], [0.1], 1)
+    with pytest.raises(TypeError, match=r"seed_runs: make_opts\['SGD'\] must be a function lr"):
+        claims.seed_runs(nets, {"SGD": optimizers.sgd(lr=0.1)}, [0.1], 1)
     with pytest.raises(ValueError, match="seed_runs: epochs"):
         claims.seed_runs(nets, {"SGD": optimizers.sgd}, [0.1], 0)
 
@@ -457,7 +459,7 @@ def test_chapter_11s_kept_network_runs_are_the_runs_the_code_makes_now():
     stored = json.loads(path.read_text())
     data = mlp.load_digits_split(seed=0)
     nets = [mlp.mlp_problem(hidden=(32,), data=data, seed=s) for s in range(5)]
-    factories = {  # as the chapter's OPTIMIZERS
+    make_opts = {  # as the chapter's OPTIMIZERS
         "SGD": optimizers.sgd,
         "momentum": partial(optimizers.sgd, momentum=0.9),
         "AdaGrad": optimizers.adagrad,
@@ -465,10 +467,10 @@ def test_chapter_11s_kept_network_runs_are_the_runs_the_code_makes_now():
         "Adam": optimizers.adam,
     }
     lrs = (10.0 ** np.arange(-3.5, 0.51, 0.5)).tolist()
-    assert claims._runs_key(nets, factories, lrs, 20) == stored["key"]
-    for name, factory in factories.items():
+    assert claims._runs_key(nets, make_opts, lrs, 20) == stored["key"]
+    for name, make_opt in make_opts.items():
         i = 4  # lr 10**-1.5, inside every method's stable range
-        fresh = mlp.train_seeds(nets, factory(lr=lrs[i]), 20)
+        fresh = mlp.train_seeds(nets, make_opt(lr=lrs[i]), 20)
         for seed, (a, b) in enumerate(zip(fresh, stored["runs"][name][i], strict=True)):
             assert a.k.tolist() == b["k"], (name, seed)
             np.testing.assert_allclose(a.train_loss, b["train_loss"], rtol=1e-6, err_msg=name)

@@ -73,14 +73,14 @@ def _network_runs():
     net = mlp.mlp_problem(hidden=(8,), seed=0)
     steps = EPOCHS * net.batches_per_epoch
     runs = {}
-    for name, factory in {"SGD": optimizers.sgd, "Adam": optimizers.adam}.items():
+    for name, make_opt in {"SGD": optimizers.sgd, "Adam": optimizers.adam}.items():
         lr = 0.1 if name == "SGD" else 0.01
         runs[name] = {
-            "lr x 1": (lr, mlp.train(net, factory(lr=lr), EPOCHS)),
-            "lr x 1000": (lr * 1000, mlp.train(net, factory(lr=lr * 1000), EPOCHS)),
+            "lr x 1": (lr, mlp.train(net, make_opt(lr=lr), EPOCHS)),
+            "lr x 1000": (lr * 1000, mlp.train(net, make_opt(lr=lr * 1000), EPOCHS)),
             "cosine": (
                 lr,
-                mlp.train(net, factory(lr=schedules.cosine_annealing(lr, T_max=steps)), EPOCHS),
+                mlp.train(net, make_opt(lr=schedules.cosine_annealing(lr, T_max=steps)), EPOCHS),
             ),
         }
     return runs, net.batches_per_epoch
@@ -287,7 +287,7 @@ def test_amsgrad_demo_shows_the_runs_of_run_online():
     p = online.reddi_problem(5.0)
     for i, amsgrad in enumerate((False, True)):
         opt = optimizers.adam(lr=online.inverse_sqrt(0.3), betas=(0.0, 0.2), amsgrad=amsgrad)
-        tr = online.run_online(opt, p, 90)
+        tr = online.run_online(p, opt, 90)
         np.testing.assert_array_equal(fig.axes[0].get_lines()[i].get_ydata(), tr.x[:, 0])
         np.testing.assert_array_equal(
             fig.axes[1].get_lines()[i].get_ydata(), np.maximum(tr.avg_regret, 1e-3)

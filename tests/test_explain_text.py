@@ -94,7 +94,9 @@ CASES = {
     "prodigy": [
         {},
         dict(weight_decay=0.1, use_bias_correction=True, d0=1e-3, d_coef=0.7, beta3=0.9),
-        dict(weight_decay=0.1, decouple=False, safeguard_warmup=True, growth_rate=1.2),
+        dict(
+            weight_decay=0.1, decoupled_weight_decay=False, safeguard_warmup=True, growth_rate=1.2
+        ),
         dict(betas=(0.0, 0.99), weight_decay=0.1),
         dict(lr=("cosine", 1.0), d0=1e-2),  # a rate of 0 at the end: the no-update branch
     ],

@@ -426,12 +426,12 @@ def test_sweep_never_modifies_x0():
 
 def test_works_with_momentum_and_adaptive_optimizers():
     p = problems.quadratic2d(kappa=10)
-    for factory in (
+    for make_opt in (
         functools.partial(optimizers.sgd, momentum=0.9),
         optimizers.adam,
         optimizers.rmsprop,
     ):
-        res = lr_find(p, factory)
+        res = lr_find(p, make_opt)
         assert sorted(res.suggestions) == sorted(SUGGESTIONS)
 
 
@@ -476,11 +476,13 @@ def test_bad_arguments_are_named(kwargs, error, pattern):
         lr_find(P, optimizers.gd, **kwargs)
 
 
-def test_opt_must_be_a_factory():
-    with pytest.raises(TypeError, match=r"lr_find: opt must be an optimizer factory taking lr="):
-        lr_find(P, optimizers.gd(lr=0.1))  # an optimizer, not a factory
-    with pytest.raises(TypeError, match=r"lr_find: opt must be .*got 'sgd'"):
+def test_make_opt_must_make_an_optimizer_from_a_rate():
+    with pytest.raises(TypeError, match=r"^lr_find: make_opt must be a function lr -> optimizer"):
+        lr_find(P, optimizers.gd(lr=0.1))  # an optimizer, not a function of the rate
+    with pytest.raises(TypeError, match=r"^lr_find: make_opt must be .*got 'sgd'$"):
         lr_find(P, "sgd")
+    with pytest.raises(TypeError, match=r"^lr_find: make_opt\(lr=sweep\) must return a learnlr"):
+        lr_find(P, lambda lr: lr)
 
 
 def test_problem_must_be_a_problem():

@@ -28,7 +28,7 @@ def test_adam_step_bounds_values():
 
 def _ratios(grads, betas=(0.9, 0.999)):
     tr = online.run_online(
-        optimizers.adam(lr=1.0, betas=betas, eps=0.0), online.linear_problem(grads), len(grads)
+        online.linear_problem(grads), optimizers.adam(lr=1.0, betas=betas, eps=0.0), len(grads)
     )
     return np.abs(tr.update[:, 0])
 

@@ -85,13 +85,13 @@ def _curves():
     yield lrs, 0.01 * (1.0 + (np.log10(lrs) + 2) ** 2), 81
     rng = np.random.default_rng(1)
     yield lrs, 1.0 + (np.log10(lrs) + 3) ** 2 + rng.standard_normal(81), 81
-    for problem, factory in [
+    for problem, make_opt in [
         (problems.least_squares(batch_size=10), optimizers.sgd),
         (problems.least_squares(batch_size=1), optimizers.sgd),
         (problems.quadratic2d(kappa=100), optimizers.gd),
         (problems.logistic_regression(), optimizers.adam),
     ]:
-        res = lr_find(problem, factory)
+        res = lr_find(problem, make_opt)
         yield res.lrs, res.smoothed, res.num_it
 
 
@@ -187,7 +187,7 @@ def test_lr_grid_and_compare_validation():
         lr_grid(MAKE, optimizers.sgd, [0.1], steps=0)
     with pytest.raises(ValueError, match=r"lr_grid: seeds must hold at least one seed"):
         lr_grid(MAKE, optimizers.sgd, [0.1], steps=10, seeds=())
-    with pytest.raises(TypeError, match=r"lr_grid: factory must be an optimizer factory"):
+    with pytest.raises(TypeError, match=r"lr_grid: make_opt must be a function lr -> optimizer"):
         lr_grid(MAKE, optimizers.sgd(lr=0.1), [0.1], steps=10)
     with pytest.raises(TypeError, match=r"compare: result must be a FinderResult"):
         compare("res", None)

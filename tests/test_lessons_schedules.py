@@ -38,7 +38,7 @@ def test_plateau_run_matches_a_hand_written_loop_with_state_carried_over():
         x, state, _ = opt.step(x, p.batch_grad(x, k), state)
         lrs.append(lr)
         if (k + 1) % 50 == 0:
-            s = ctl.update(s, p.loss(x))
+            s = ctl.step(s, p.loss(x))
             if s.lr != lr:
                 lr, opt = s.lr, make(s.lr)
     np.testing.assert_array_equal(res.lr, lrs)
@@ -56,7 +56,7 @@ def test_plateau_run_would_differ_if_the_momentum_buffer_were_reset():
     for k in range(600):
         x, state, _ = opt.step(x, p.batch_grad(x, k), state)
         if (k + 1) % 50 == 0:
-            s = ctl.update(s, p.loss(x))
+            s = ctl.step(s, p.loss(x))
             if s.lr != lr:
                 lr, opt = s.lr, make(s.lr)
                 state = opt.init(x)  # the mistake: fresh buffers at every cut
@@ -71,7 +71,7 @@ def test_plateau_decisions_replay_from_the_recorded_metrics():
     np.testing.assert_allclose(res.metric, res.loss[res.eval_k])
     s, cuts = ctl.init(), []
     for k, m in zip(res.eval_k, res.metric, strict=True):
-        s = ctl.update(s, m)
+        s = ctl.step(s, m)
         if s.reduced:
             cuts.append(int(k))
     assert cuts == res.changes
@@ -194,7 +194,7 @@ def test_gallery_knobs_cover_the_registry():
 @pytest.mark.parametrize("strength", [0.05, 0.5, 0.95])
 @pytest.mark.parametrize("period", [2, 37, 100, 300])
 def test_every_gallery_schedule_peaks_at_the_peak_rate(name, strength, period):
-    s = lessons.gallery_schedule(name, steps=300, peak_lr=0.1, strength=strength, period=period)
+    s = lessons.gallery_schedule(name, steps=300, max_lr=0.1, strength=strength, period=period)
     assert s.name == name
     r = s(np.arange(300))
     assert np.all(np.isfinite(r)) and r.min() >= 0
@@ -216,8 +216,8 @@ def test_gallery_knobs_mean_what_the_table_says():
     assert g("warmup_stable_decay")(299) > peak * (1 - s)
     assert g("warmup_stable_decay")(300) == pytest.approx(peak * (1 - s))
     assert g("piecewise_constant")(2 * P + 1) == pytest.approx(peak * (1 - s) ** 2)
-    assert g("polynomial_lr").params["power"] == pytest.approx(1 + 4 * s)
-    assert g("one_cycle").params["div_factor"] == pytest.approx(1 / (1 - s))
+    assert g("polynomial_lr").hyperparams["power"] == pytest.approx(1 + 4 * s)
+    assert g("one_cycle").hyperparams["div_factor"] == pytest.approx(1 / (1 - s))
 
 
 @pytest.mark.parametrize(
@@ -228,11 +228,11 @@ def test_gallery_knobs_mean_what_the_table_says():
         (dict(strength=0.0), r"strength must be in \(0, 1\)"),
         (dict(period=301), "period must be <= steps=300"),
         (dict(period=1), "period must be an integer >= 2"),
-        (dict(peak_lr=0.0), "peak_lr must be > 0"),
+        (dict(max_lr=0.0), "max_lr must be > 0"),
     ],
 )
 def test_gallery_schedule_validates(kwargs, text):
-    args = dict(name="step_lr", steps=300, peak_lr=0.1, strength=0.5, period=100)
+    args = dict(name="step_lr", steps=300, max_lr=0.1, strength=0.5, period=100)
     args.update(kwargs)
     with pytest.raises(ValueError, match="gallery_schedule: " + text):
         lessons.gallery_schedule(**args)

@@ -47,7 +47,9 @@ OPTIONS = {
     ],
     "prodigy": [
         dict(weight_decay=0.1, use_bias_correction=True, d0=1e-3, d_coef=0.7, beta3=0.9),
-        dict(weight_decay=0.1, decouple=False, safeguard_warmup=True, growth_rate=1.2),
+        dict(
+            weight_decay=0.1, decoupled_weight_decay=False, safeguard_warmup=True, growth_rate=1.2
+        ),
         dict(betas=(0.0, 0.99), weight_decay=0.1),
     ],
 }
@@ -463,7 +465,12 @@ BAD = [
     (optimizers.prodigy, dict(d_coef=-1), ValueError, "prodigy: d_coef must be > 0"),
     (optimizers.prodigy, dict(beta3=1.0), ValueError, r"prodigy: beta3 must be in \[0, 1\)"),
     (optimizers.prodigy, dict(growth_rate=0.5), ValueError, r"growth_rate must be in \[1, inf\)"),
-    (optimizers.prodigy, dict(decouple=1), TypeError, "prodigy: decouple must be True or False"),
+    (
+        optimizers.prodigy,
+        dict(decoupled_weight_decay=1),
+        TypeError,
+        "prodigy: decoupled_weight_decay must be True or False",
+    ),
     (optimizers.prodigy, dict(lr=float("nan")), ValueError, "prodigy: lr must be finite"),
 ]
 
@@ -503,6 +510,15 @@ TORCH_ONLY = {
     "schedule_free_adamw": {"foreach"},
     "prodigy": {"fsdp_in_use", "slice_p"},
 }
+# arguments learnlr names as its other optimizers do (one name per option), not as the
+# reference package: {method: {reference's name: learnlr's name}}
+RENAMED = {"prodigy": {"decouple": "decoupled_weight_decay"}}
+
+
+def _ours(method: str, kwargs: dict) -> dict:
+    """The reference package's keyword arguments, under learnlr's names."""
+    names = RENAMED.get(method, {})
+    return {names.get(k, k): v for k, v in kwargs.items()}
 
 
 def _build(case):
@@ -511,7 +527,7 @@ def _build(case):
         prob = problems.quadratic(spec["A"], b=spec["b"], x0=spec["x0"])
     else:
         prob = problems.rosenbrock(spec["a"], spec["b"], x0=spec["x0"])
-    kw = dict(case["kwargs"])
+    kw = _ours(case["method"], case["kwargs"])
     if "betas" in kw:
         kw["betas"] = tuple(kw["betas"])
     sched = case["lr_schedule"]
@@ -565,6 +581,7 @@ def test_names_and_defaults_are_the_reference_packages(name):
     theirs = dict(DATA["defaults"][name])
     for key in TORCH_ONLY[name]:
         theirs.pop(key)
+    theirs = _ours(name, theirs)
     ours = {
         k: (list(p.default) if isinstance(p.default, tuple) else p.default)
         for k, p in inspect.signature(REGISTRY[name]).parameters.items()

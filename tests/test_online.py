@@ -76,7 +76,7 @@ def test_run_online_regret_by_hand():
     # k=0: pay 3*0 = 0, comparator pays 3*(-1) = -3 -> R_1 = 3;    x <- 0 - 0.3 = -0.3
     # k=1: pay -(-0.3) = 0.3, comparator pays 1  -> R_2 = 3 - 0.7 = 2.3; x <- -0.2
     # k=2: pay 0.2, comparator pays 1            -> R_3 = 2.3 - 0.8 = 1.5; x <- -0.1
-    tr = online.run_online(optimizers.sgd(lr=0.1), online.reddi_problem(3.0), steps=3)
+    tr = online.run_online(online.reddi_problem(3.0), optimizers.sgd(lr=0.1), steps=3)
     np.testing.assert_allclose(tr.x[:, 0], [0.0, -0.3, -0.2, -0.1])
     np.testing.assert_allclose(tr.regret, [3.0, 2.3, 1.5])
     np.testing.assert_allclose(tr.avg_regret, [3.0, 1.15, 0.5])
@@ -86,7 +86,7 @@ def test_run_online_regret_by_hand():
 
 def test_run_online_projects_every_step_and_flags_it():
     # lr = 1: the first step goes from 0 to -3 and is clipped to -1
-    tr = online.run_online(optimizers.sgd(lr=1.0), online.reddi_problem(3.0), steps=4)
+    tr = online.run_online(online.reddi_problem(3.0), optimizers.sgd(lr=1.0), steps=4)
     assert np.all(np.abs(tr.x) <= 1.0)
     assert tr.projected[0, 0] and tr.x[1, 0] == -1.0
     np.testing.assert_allclose(tr.update[:, 0], np.diff(tr.x[:, 0]))
@@ -96,7 +96,7 @@ def test_run_online_without_bounds_is_the_plain_optimizer_loop():
     rng = np.random.default_rng(0)
     grads = rng.standard_normal((50, 3))
     opt = optimizers.adam(lr=0.05)
-    tr = online.run_online(opt, online.linear_problem(grads), steps=50)
+    tr = online.run_online(online.linear_problem(grads), opt, steps=50)
     x, state = np.zeros(3), opt.init(np.zeros(3))
     for g in grads:
         x, state, _ = opt.step(x, g, state)
@@ -107,32 +107,42 @@ def test_run_online_without_bounds_is_the_plain_optimizer_loop():
 
 def test_run_online_leaves_the_problem_unchanged():
     p = online.reddi_problem(3.0, x0=0.25)
-    online.run_online(optimizers.adam(lr=0.5), p, steps=10)
+    online.run_online(p, optimizers.adam(lr=0.5), steps=10)
     np.testing.assert_array_equal(p.x0, [0.25])
 
 
 @pytest.mark.parametrize(
     "args, error, text",
     [
-        (("adam", "P", 3), TypeError, "run_online: opt must be a learnlr optimizer"),
-        ((None, "P", 3), TypeError, "run_online: problem must be an OnlineProblem"),
+        (("P", "adam", 3), TypeError, "run_online: problem must be an OnlineProblem"),
+        ((None, "adam", 3), TypeError, "run_online: opt must be a learnlr optimizer"),
         ((None, None, -1), ValueError, "run_online: steps must be an integer >= 0"),
         ((None, None, 2.5), TypeError, "run_online: steps must be an integer"),
     ],
 )
 def test_run_online_rejects_bad_arguments(args, error, text):
-    opt, prob, steps = args
-    opt = optimizers.sgd(lr=0.1) if opt is None else opt
+    prob, opt, steps = args
     prob = online.reddi_problem() if prob is None else prob
+    opt = optimizers.sgd(lr=0.1) if opt is None else opt
     with pytest.raises(error, match=text):
-        online.run_online(opt, prob, steps)
+        online.run_online(prob, opt, steps)
+
+
+def test_run_online_takes_the_problem_first_as_run_does():
+    # the old order, an optimizer where the problem goes, is named in the error
+    text = (
+        r"^run_online: problem must be an OnlineProblem, got the optimizer sgd\(lr=0.1, "
+        r".*\); the order is run_online\(problem, opt, steps\), as in run$"
+    )
+    with pytest.raises(TypeError, match=text):
+        online.run_online(optimizers.sgd(lr=0.1), online.reddi_problem(), 3)
 
 
 def test_run_online_rejects_a_start_outside_the_box_and_steps_past_the_horizon():
     with pytest.raises(ValueError, match="x0 must lie in the feasible box"):
-        online.run_online(optimizers.sgd(lr=0.1), online.reddi_problem(), 3, x0=[2.0])
+        online.run_online(online.reddi_problem(), optimizers.sgd(lr=0.1), 3, x0=[2.0])
     with pytest.raises(ValueError, match="steps must be <= the problem's horizon"):
-        online.run_online(optimizers.sgd(lr=0.1), online.linear_problem([1.0, 2.0]), 3)
+        online.run_online(online.linear_problem([1.0, 2.0]), optimizers.sgd(lr=0.1), 3)
 
 
 def test_linear_problem_validates_its_arguments():
@@ -157,8 +167,8 @@ def test_inverse_sqrt_schedule():
 def test_adam_ends_at_the_worst_point_and_amsgrad_at_the_best(C):
     p = online.reddi_problem(C)
     kw = dict(lr=online.inverse_sqrt(0.5), betas=(0.0, 1 / (1 + C**2)))
-    adam = online.run_online(optimizers.adam(**kw), p, steps=3000)
-    ams = online.run_online(optimizers.adam(**kw, amsgrad=True), p, steps=3000)
+    adam = online.run_online(p, optimizers.adam(**kw), steps=3000)
+    ams = online.run_online(p, optimizers.adam(**kw, amsgrad=True), steps=3000)
     worst = 2 * (C - 2) / 3  # average regret of sitting at +1
     assert adam.x[-300:, 0].min() > 0.9
     assert abs(adam.avg_regret[-1] - worst) < 0.02 * worst
@@ -170,6 +180,6 @@ def test_adam_with_a_long_memory_of_v_does_not_fail_on_this_problem():
     # with beta2 = 0.999, v averages C^2 over many rounds and Adam finds x = -1
     p = online.reddi_problem(3.0)
     tr = online.run_online(
-        optimizers.adam(lr=online.inverse_sqrt(0.5), betas=(0.0, 0.999)), p, 3000
+        p, optimizers.adam(lr=online.inverse_sqrt(0.5), betas=(0.0, 0.999)), 3000
     )
     assert tr.x[-300:, 0].max() < -0.9

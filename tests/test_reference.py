@@ -153,7 +153,7 @@ def plateau_run(case: dict) -> dict[str, list]:
     state = ctl.init()
     out = {"lr": [], "best": [], "num_bad_epochs": [], "cooldown_counter": []}
     for metric in case["metrics"]:
-        state = ctl.update(state, metric)
+        state = ctl.step(state, metric)
         for name in out:
             out[name].append(getattr(state, name))
     return out

@@ -52,7 +52,7 @@ EXAMPLES = {
     ),
     "piecewise_constant": dict(boundaries=[5, 10], values=[0.1, 0.05, 0.01]),
     "warmup_stable_decay": dict(
-        peak_lr=0.1, warmup_steps=5, stable_steps=10, decay_steps=10, decay_shape="cosine"
+        max_lr=0.1, warmup_steps=5, stable_steps=10, decay_steps=10, decay_shape="cosine"
     ),
 }
 N = 30  # every example is defined on 0..N
@@ -304,7 +304,7 @@ def test_warmup_stable_decay_stays_between_its_ends_and_peak(
     peak, init_frac, final_frac, W, S_, D, shape
 ):
     init, final = init_frac * peak, final_frac * peak
-    s = S.warmup_stable_decay(peak, W, S_, D, init_lr=init, final_lr=final, decay_shape=shape)
+    s = S.warmup_stable_decay(peak, W, S_, D, base_lr=init, final_lr=final, decay_shape=shape)
     values = s(np.arange(W + S_ + D + 10))
     _within(values, min(init, final), peak, "warmup_stable_decay")
     assert values[W] == pytest.approx(peak, rel=1e-12)  # the warmup reaches the peak at k = W
@@ -487,7 +487,7 @@ def test_warmup_stable_decay_is_sequential_of_linear_constant_and_decay():
     # the docstring's claim: linear warmup (init -> peak over W), constant peak for S,
     # then a linear decay to 0 over D (polynomial_lr with power 1), then 0
     peak, init, W, S_, D = 0.1, 0.01, 5, 7, 9
-    wsd = S.warmup_stable_decay(peak, W, S_, D, init_lr=init)
+    wsd = S.warmup_stable_decay(peak, W, S_, D, base_lr=init)
     joined = S.sequential(
         [
             S.linear_lr(peak, start_factor=init / peak, end_factor=1.0, total_iters=W),
@@ -520,7 +520,7 @@ def _trace(ctl, metrics):
     state = ctl.init()
     lrs, reduced = [], []
     for m in metrics:
-        state = ctl.update(state, m)
+        state = ctl.step(state, m)
         lrs.append(state.lr)
         reduced.append(state.reduced)
     return lrs, reduced, state
@@ -608,9 +608,9 @@ def test_plateau_hand_traced_sequence():
 def test_plateau_state_is_immutable_and_update_is_pure():
     ctl = S.reduce_on_plateau(1.0, patience=0)
     s0 = ctl.init()
-    s1 = ctl.update(s0, 1.0)
-    s2a = ctl.update(s1, 1.0)
-    s2b = ctl.update(s1, 1.0)
+    s1 = ctl.step(s0, 1.0)
+    s2a = ctl.step(s1, 1.0)
+    s2b = ctl.step(s1, 1.0)
     assert s2a == s2b  # same input state and metric, same result
     assert s0 == ctl.init()  # the old states are unchanged
     assert s1.lr == 1.0 and s2a.lr == pytest.approx(0.1)
@@ -629,7 +629,7 @@ def test_plateau_repr_lists_its_arguments():
 def test_plateau_refuses_a_bad_metric(metric, error, piece):
     ctl = S.reduce_on_plateau(1.0)
     with pytest.raises(error, match=r"^reduce_on_plateau: metric") as info:
-        ctl.update(ctl.init(), metric)
+        ctl.step(ctl.init(), metric)
     assert piece in str(info.value)
 
 

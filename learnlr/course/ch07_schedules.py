@@ -35,6 +35,7 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_interval,
+    check_make_opt,
     check_optimizer,
     check_positive,
     check_problem,
@@ -59,6 +60,11 @@ __all__ = [
 
 class ControlledRun(NamedTuple):
     """A run whose rate was set during training, with the decisions that set it.
+
+    The points and rates come from the :class:`~learnlr.trace.Trace` of the run; the
+    decisions (what the controller read, the rate it set) are the controller's, which a
+    Trace does not hold: this type puts the two side by side, for either controller of this
+    module (a plateau rule or an epoch schedule).
 
     Per point (``n + 1`` rows for ``n`` updates done): ``k`` (updates done), ``x``,
     ``loss``. Per update (``n`` rows): ``lr``, the rate update ``k`` used.
@@ -104,11 +110,7 @@ class ControlledRun(NamedTuple):
 
 def _check_common(func, problem, make_opt, steps, x0, max_loss):
     check_problem(func, problem)
-    if not callable(make_opt):
-        raise TypeError(
-            f"{func}: make_opt must be a function lr -> optimizer, "
-            f"e.g. lambda lr: optimizers.sgd(lr=lr); got {make_opt!r}"
-        )
+    check_make_opt(func, make_opt)
     steps = check_int(func, "steps", steps, 0)
     x = problem.x0 if x0 is None else check_vector(func, "x0", x0)
     if x.shape != (problem.dim,):
@@ -185,7 +187,7 @@ def run_with_plateau(
     """
     func = "run_with_plateau"
     steps, x, max_loss = _check_common(func, problem, make_opt, steps, x0, max_loss)
-    if not (hasattr(controller, "init") and hasattr(controller, "update")):
+    if not (hasattr(controller, "init") and hasattr(controller, "step")):
         raise TypeError(
             f"{func}: controller must come from schedules.reduce_on_plateau, got {controller!r}"
         )
@@ -316,7 +318,7 @@ GALLERY_KNOBS = {
 }
 
 
-def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength=0.5, period=100):
+def gallery_schedule(name: str, steps: int = 300, max_lr: float = 0.1, strength=0.5, period=100):
     r"""The schedule ``name`` of ``schedules.REGISTRY`` built from two generic knobs.
 
     A gallery widget needs the same two sliders for every schedule. ``strength``
@@ -324,12 +326,12 @@ def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength
     :math:`P` is *the number of steps over which it happens*; :data:`GALLERY_KNOBS` says
     what each becomes (e.g. ``step_lr``: ``gamma = 1 - s``, ``step_size = P``;
     ``cosine_annealing``: ``eta_min = (1 - s) * peak``, ``T_max = P``). Every schedule
-    peaks at ``peak_lr``.
+    peaks at ``max_lr``.
 
     Args:
         name: a key of :data:`learnlr.schedules.REGISTRY`.
         steps: length of the plot (``one_cycle`` and ``sequential`` span it).
-        peak_lr: the largest rate.
+        max_lr: the largest rate (the peak).
         strength: :math:`s`, in (0, 1).
         period: :math:`P`, an integer in [2, steps].
 
@@ -342,7 +344,7 @@ def gallery_schedule(name: str, steps: int = 300, peak_lr: float = 0.1, strength
     func = "gallery_schedule"
     name = check_choice(func, "name", name, tuple(_schedules.REGISTRY))
     steps = check_int(func, "steps", steps, 4)
-    peak = check_positive(func, "peak_lr", peak_lr)
+    peak = check_positive(func, "max_lr", max_lr)
     s = check_interval(func, "strength", strength, 0.0, 1.0, "()")
     P = check_int(func, "period", period, 2)
     if P > steps:
@@ -422,6 +424,9 @@ def sharpness(problem: Problem, x, h: float = 1e-4) -> float | np.ndarray:
 
 class ManyRuns(NamedTuple):
     """Several gradient-descent runs done together: ``x[k, r]``, ``loss[k, r]`` for run ``r``.
+
+    Its own type because :func:`gd_many` steps every run as one array, which a
+    :class:`~learnlr.trace.Trace` of one run cannot hold.
 
     ``diverged_at[r]`` is the update after which run ``r`` blew up (``-1`` if it did not);
     its later rows hold NaN.

@@ -25,6 +25,7 @@ import numpy as np
 from learnlr._checks import (
     check_int,
     check_interval,
+    check_make_opt,
     check_positive,
     check_vector,
 )
@@ -202,6 +203,10 @@ def final_loss(problem, opt, steps: int) -> float:
 class LRGrid:
     """Final losses of full training runs over a grid of fixed rates (see :func:`lr_grid`).
 
+    A :class:`~learnlr.tuning.TunedRate` of mean final losses would hold the rates and the
+    means; this type also keeps every seed's loss and what made them (``make_problem``,
+    ``make_opt``, ``steps``, ``seeds``), so ``loss_at`` can run another rate the same way.
+
     Attributes:
         lrs: the rates tried, shape ``(n,)``.
         losses: final full loss of each rate and seed, shape ``(n, len(seeds))``.
@@ -211,9 +216,9 @@ class LRGrid:
         steps, seeds: the budget of updates and the seeds used.
     """
 
-    def __init__(self, make_problem, factory, lrs, losses, steps, seeds, edge=None):
+    def __init__(self, make_problem, make_opt, lrs, losses, steps, seeds, edge=None):
         self.make_problem = make_problem
-        self.factory = factory
+        self.make_opt = make_opt
         self.lrs = lrs
         self.losses = losses
         self.mean = losses.mean(axis=1)
@@ -227,7 +232,7 @@ class LRGrid:
     def loss_at(self, lr: float) -> float:
         """Mean final loss of a run at rate ``lr``, with the grid's budget and seeds."""
         lr = check_positive("LRGrid.loss_at", "lr", lr)
-        return _mean_final_loss(self.make_problem, self.factory, lr, self.steps, self.seeds)
+        return _mean_final_loss(self.make_problem, self.make_opt, lr, self.steps, self.seeds)
 
     def good_range(self, tol: float = 0.1) -> tuple[float, float]:
         """Smallest and largest grid rate whose mean loss is within ``tol`` of the best."""
@@ -243,18 +248,18 @@ class LRGrid:
         )
 
 
-def _final_losses(make_problem, factory, lr, steps, seeds) -> list:
+def _final_losses(make_problem, make_opt, lr, steps, seeds) -> list:
     """The final full loss of one run per seed at rate ``lr``."""
-    return [final_loss(make_problem(seed=s), factory(lr=lr), steps) for s in seeds]
+    return [final_loss(make_problem(seed=s), make_opt(lr=lr), steps) for s in seeds]
 
 
-def _mean_final_loss(make_problem, factory, lr, steps, seeds):
-    return float(np.mean(_final_losses(make_problem, factory, lr, steps, seeds)))
+def _mean_final_loss(make_problem, make_opt, lr, steps, seeds):
+    return float(np.mean(_final_losses(make_problem, make_opt, lr, steps, seeds)))
 
 
 def lr_grid(
     make_problem: Callable,
-    factory: Callable,
+    make_opt: Callable,
     lrs,
     steps: int,
     seeds: Sequence[int] = (0, 1, 2),
@@ -270,7 +275,8 @@ def lr_grid(
         make_problem: builds the problem for a seed, ``make_problem(seed=s)``, e.g.
             ``functools.partial(problems.logistic_regression, batch_size=20)``; for the
             stochastic problems the seed sets the data and the order of the minibatches.
-        factory: an optimizer factory taking ``lr=`` (e.g. ``optimizers.sgd``).
+        make_opt: a function ``lr -> optimizer`` (e.g. ``optimizers.sgd``), called as
+            ``make_opt(lr=rate)``.
         lrs: the rates to try (positive).
         steps: the budget, in updates, of every run.
         seeds: the seeds to average over.
@@ -289,8 +295,7 @@ def lr_grid(
     name = "lr_grid"
     if not callable(make_problem):
         raise TypeError(f"{name}: make_problem must be callable as make_problem(seed=s)")
-    if not callable(factory):
-        raise TypeError(f"{name}: factory must be an optimizer factory taking lr=, got {factory!r}")
+    check_make_opt(name, make_opt)
     lrs = check_vector(name, "lrs", lrs)
     if lrs.ndim != 1 or np.any(lrs <= 0):
         raise ValueError(f"{name}: lrs must be a 1-D array of rates > 0, got {lrs!r}")
@@ -302,12 +307,12 @@ def lr_grid(
     runs = {}
 
     def mean_final_loss(lr):
-        runs[lr] = _final_losses(make_problem, factory, lr, steps, seeds)
+        runs[lr] = _final_losses(make_problem, make_opt, lr, steps, seeds)
         return float(np.mean(runs[lr]))
 
     tuned = tune_rate(mean_final_loss, lrs, max_extend=max_extend)
     losses = np.array([runs[float(lr)] for lr in tuned.lrs])
-    return LRGrid(make_problem, factory, tuned.lrs, losses, steps, seeds, edge=tuned.edge)
+    return LRGrid(make_problem, make_opt, tuned.lrs, losses, steps, seeds, edge=tuned.edge)
 
 
 class Row(NamedTuple):

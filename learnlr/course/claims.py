@@ -45,11 +45,13 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_interval,
+    check_make_opt,
     check_nonnegative,
     check_positive,
     check_problem,
     check_real,
     check_vector,
+    short_repr,
 )
 from learnlr.problems import Problem, StochasticProblem, mlp, quadratic
 from learnlr.trace import run
@@ -480,11 +482,12 @@ class Fastest(NamedTuple):
 
 
 def fastest_rate(
-    problem: Problem, factory: Callable, lrs, target: float, max_steps: int
+    problem: Problem, make_opt: Callable, lrs, target: float, max_steps: int
 ) -> Fastest:
     r"""The rate of the grid ``lrs`` that reaches ``f - f* <= target`` in the fewest steps.
 
-    Each rate runs ``factory(lr=rate)`` with ``stop_at_gap=target``. Rates are tried from the
+    Each rate runs ``make_opt(lr=rate)`` (``make_opt`` is a function ``lr -> optimizer``,
+    e.g. ``optimizers.gd``) with ``stop_at_gap=target``. Rates are tried from the
     largest down, and each run gets at most as many steps as the best found so far (a run
     that needs more cannot win), which keeps the search cheap.
 
@@ -501,6 +504,7 @@ def fastest_rate(
     """
     name = "fastest_rate"
     check_problem(name, problem)
+    check_make_opt(name, make_opt)
     if problem.f_min is None:
         raise ValueError(f"{name}: problem must have a known f_min, got {problem!r} (f_min=None)")
     lrs = check_vector(name, "lrs", lrs)
@@ -511,7 +515,7 @@ def fastest_rate(
     steps = np.full(lrs.shape, np.inf)
     best_i, best = None, max_steps
     for i in np.argsort(lrs)[::-1]:
-        tr = run(problem, factory(lr=float(lrs[i])), best, stop_at_gap=target)
+        tr = run(problem, make_opt(lr=float(lrs[i])), best, stop_at_gap=target)
         if tr.stopped_at is not None:
             steps[i] = tr.n_updates
             if best_i is None or tr.n_updates < best:
@@ -521,9 +525,10 @@ def fastest_rate(
     return Fastest(float(lrs[best_i]), int(best), steps)
 
 
-def final_losses(problem: Problem, factory: Callable, lrs, steps: int, f_star=None) -> np.ndarray:
-    """Final ``f - f_star`` of ``factory(lr=rate)`` after ``steps`` updates, for each rate.
+def final_losses(problem: Problem, make_opt: Callable, lrs, steps: int, f_star=None) -> np.ndarray:
+    """Final ``f - f_star`` of ``make_opt(lr=rate)`` after ``steps`` updates, for each rate.
 
+    ``make_opt`` is a function ``lr -> optimizer`` (e.g. ``optimizers.gd``).
     ``f_star`` defaults to ``problem.f_min`` (0 if unknown). A diverged run gives ``inf``.
 
     Example:
@@ -532,6 +537,8 @@ def final_losses(problem: Problem, factory: Callable, lrs, steps: int, f_star=No
         array([0.00000000e+00, 1.73472348e-18,            inf])
     """
     name = "final_losses"
+    check_problem(name, problem)
+    check_make_opt(name, make_opt)
     lrs = check_vector(name, "lrs", lrs)
     steps = check_int(name, "steps", steps, 1)
     if f_star is None:
@@ -539,15 +546,16 @@ def final_losses(problem: Problem, factory: Callable, lrs, steps: int, f_star=No
     f_star = check_real(name, "f_star", f_star)
     out = np.empty(lrs.shape)
     for i, lr in enumerate(lrs):
-        tr = run(problem, factory(lr=float(lr)), steps, record_every=steps)
+        tr = run(problem, make_opt(lr=float(lr)), steps, record_every=steps)
         out[i] = np.inf if tr.diverged else max(tr.loss_final - f_star, 0.0)
     return out
 
 
-def seed_runs(nets, factories: dict, lrs, epochs: int, path=None) -> dict:
+def seed_runs(nets, make_opts: dict, lrs, epochs: int, path=None) -> dict:
     """Every method at every rate, each from every seed: ``{name: [results per rate]}``.
 
-    ``runs[name][i]`` is ``mlp.train_seeds(nets, factories[name](lr=lrs[i]), epochs)``: one
+    ``make_opts`` maps a method's name to its function ``lr -> optimizer``;
+    ``runs[name][i]`` is ``mlp.train_seeds(nets, make_opts[name](lr=lrs[i]), epochs)``: one
     :class:`~learnlr.problems.mlp.TrainResult` per network of ``nets`` (the seeds).
 
     Training them all is most of chapter 11's running time, so the results may be kept in
@@ -565,11 +573,16 @@ def seed_runs(nets, factories: dict, lrs, epochs: int, path=None) -> dict:
     nets = list(nets)
     if not nets or not all(isinstance(p, mlp.MLPProblem) for p in nets):
         raise TypeError(f"{name}: nets must be a non-empty list of MLPProblem, got {nets!r}")
-    if not isinstance(factories, dict) or not all(callable(f) for f in factories.values()):
-        raise TypeError(f"{name}: factories must map a name to an optimizer factory")
+    if not isinstance(make_opts, dict):
+        raise TypeError(
+            f"{name}: make_opts must be a dict mapping a method's name to a function "
+            f"lr -> optimizer, got {short_repr(make_opts)}"
+        )
+    for method, make_opt in make_opts.items():
+        check_make_opt(name, make_opt, f"make_opts[{method!r}]")
     lrs = [float(v) for v in check_vector(name, "lrs", lrs)]
     epochs = check_int(name, "epochs", epochs, 1)
-    key = _runs_key(nets, factories, lrs, epochs)
+    key = _runs_key(nets, make_opts, lrs, epochs)
     stored = {}
     if path is not None and os.path.exists(path):
         try:
@@ -583,8 +596,8 @@ def seed_runs(nets, factories: dict, lrs, epochs: int, path=None) -> dict:
             for method, per_rate in stored["runs"].items()
         }
     runs = {
-        method: [mlp.train_seeds(nets, factory(lr=lr), epochs) for lr in lrs]
-        for method, factory in factories.items()
+        method: [mlp.train_seeds(nets, make_opt(lr=lr), epochs) for lr in lrs]
+        for method, make_opt in make_opts.items()
     }
     if path is not None:
         kept = {
@@ -600,7 +613,7 @@ def seed_runs(nets, factories: dict, lrs, epochs: int, path=None) -> dict:
     return runs
 
 
-def _runs_key(nets, factories, lrs, epochs) -> str:
+def _runs_key(nets, make_opts, lrs, epochs) -> str:
     # numbers enter at single precision: a computer whose last bits differ finds the same key
     def fingerprint(a):
         return np.ascontiguousarray(np.asarray(a, dtype=np.float32)).tobytes()
@@ -611,8 +624,8 @@ def _runs_key(nets, factories, lrs, epochs) -> str:
         digest.update(fingerprint(p.x0))
     for array in nets[0].data:
         digest.update(fingerprint(array))
-    for method, factory in factories.items():
-        digest.update(repr((method, [repr(factory(lr=lr)) for lr in lrs], epochs)).encode())
+    for method, make_opt in make_opts.items():
+        digest.update(repr((method, [repr(make_opt(lr=lr)) for lr in lrs], epochs)).encode())
     return digest.hexdigest()
 
 

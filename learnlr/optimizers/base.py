@@ -85,6 +85,11 @@ def _argument_names(factory: Callable) -> tuple[str, ...]:
 def hyperparams(factory: Callable, values: Mapping[str, Any]) -> dict:
     """The hyper-parameters of an optimizer made by ``factory``, in its signature's order.
 
+    ``factory`` is the optimizer's own factory function (``adam``, ``sgd``, ...), whose
+    signature names the hyper-parameters; the package calls such a function a *factory*.
+    It is not a ``make_opt``, the package's name for any function ``lr -> Optimizer`` that
+    a sweep or a controller calls with a rate.
+
     ``values`` maps each argument name to its value after the factory's checks; a factory
     passes its ``locals()`` once they hold the checked values, so each hyper-parameter is
     named in the signature and in its check, and nowhere else.

@@ -53,7 +53,7 @@ def prodigy(
     beta3=None,
     eps=1e-8,
     weight_decay=0.0,
-    decouple=True,
+    decoupled_weight_decay=True,
     use_bias_correction=False,
     safeguard_warmup=False,
     d0=1e-6,
@@ -96,7 +96,9 @@ def prodigy(
         beta3: :math:`\beta_3` in [0, 1), or None for :math:`\sqrt{\beta_2}`.
         eps: :math:`\epsilon \ge 0`, multiplied by :math:`d`. Default ``1e-8``.
         weight_decay: :math:`\lambda \ge 0`. Default 0.
-        decouple: AdamW-style decay (True, default) or added to the gradient.
+        decoupled_weight_decay: AdamW-style decay (True, default) or added to the gradient
+            (the option of :func:`adam`, :func:`nadam` and :func:`radam`, under the same
+            name; ``prodigyopt.Prodigy`` calls it ``decouple``).
         use_bias_correction: include Adam's bias correction in :math:`\delta_k`. Default off.
         safeguard_warmup: use :math:`d_k` instead of :math:`\delta_k` in the sum :math:`s`
             (for warmup schedules that start at rate 0). Default off.
@@ -135,7 +137,8 @@ def prodigy(
         b3 = check_interval(name, "beta3", beta3, 0.0, 1.0)
     eps = check_nonnegative(name, "eps", eps)
     weight_decay = check_nonnegative(name, "weight_decay", weight_decay)
-    decouple = check_bool(name, "decouple", decouple)
+    decoupled_weight_decay = check_bool(name, "decoupled_weight_decay", decoupled_weight_decay)
+    decoupled = decoupled_weight_decay
     use_bias_correction = check_bool(name, "use_bias_correction", use_bias_correction)
     safeguard_warmup = check_bool(name, "safeguard_warmup", safeguard_warmup)
     d0 = check_positive(name, "d0", d0)
@@ -154,7 +157,7 @@ def prodigy(
         bc = math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) if use_bias_correction else 1
         d = state.d
         dlr = d * lr_t * bc
-        if weight_decay and not decouple:
+        if weight_decay and not decoupled:
             g = g + weight_decay * x
         m, v, s, r = state.m, state.v, state.s, b3 * state.r
         if lr_t > 0:
@@ -173,11 +176,11 @@ def prodigy(
         d_max = max(state.d_max, d_hat)
         d_new = min(d_max, d_new * growth_rate)
         denom = np.sqrt(v) + d_new * eps
-        x_dec = x - (weight_decay * dlr) * x if (weight_decay and decouple) else x
+        x_dec = x - (weight_decay * dlr) * x if (weight_decay and decoupled) else x
         u = m if beta1 > 0 else d_new * g
         eff_lr = dlr / denom
         x_new = x_dec - eff_lr * u
-        direction = u + (weight_decay * denom) * x if (weight_decay and decouple) else u
+        direction = u + (weight_decay * denom) * x if (weight_decay and decoupled) else u
         new_state = ProdigyState(k + 1, m, v, s, state.x0, r, d_new, d_max)
         terms = dict(g=g, s_norm=s_norm, d_hat=d_hat)
         return x_new, new_state, StepInfo(dlr, eff_lr, direction, terms)
@@ -185,7 +188,7 @@ def prodigy(
     def explain(x, g, state, x_new, new, info):
         T = info.terms
         rows = [f"g = grad f(x) = {fmt(g)}"]
-        if weight_decay and not decouple:
+        if weight_decay and not decoupled:
             rows.append(f"g = g + weight_decay * x = {fmt(T['g'])}")
         if T["s_norm"] == 0.0:
             return rows + ["lr = 0 or ||s||_1 = 0: nothing to estimate from, no update"]
@@ -199,7 +202,7 @@ def prodigy(
             f"d = max(d, d_hat) = {fmt(new.d, 6)}",
             f"eff_lr = delta / (sqrt(v) + d * eps) = {fmt(info.eff_lr)}",
         ]
-        if weight_decay and decouple:
+        if weight_decay and decoupled:
             return rows + [f"x_new = x * (1 - delta * weight_decay) - eff_lr * m = {fmt(x_new)}"]
         u = "m" if beta1 > 0 else "d * g"
         return rows + [

@@ -39,7 +39,10 @@ def gd(lr=1e-1):
         x \leftarrow x - \eta\, g
 
     Args:
-        lr: learning rate :math:`\eta` (a number >= 0 or a schedule).
+        lr: learning rate :math:`\eta` (a number >= 0 or a schedule). Default ``0.1``, not
+            :func:`sgd`'s ``1e-3``: ``gd`` is the course's textbook method on its test
+            functions (``0.1`` is stable on the default bowl, whose :math:`2/L` is ``0.2``),
+            while ``sgd`` mirrors ``torch.optim.SGD`` and keeps PyTorch's default.
 
     Example:
         >>> import numpy as np
@@ -94,7 +97,9 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         x &\leftarrow x - \eta\, d
 
     Args:
-        lr: learning rate :math:`\eta` (number >= 0 or schedule). Default ``1e-3``.
+        lr: learning rate :math:`\eta` (number >= 0 or schedule). Default ``1e-3``,
+            PyTorch's, as every default here (:func:`gd`, the course's textbook method and
+            not a PyTorch optimizer, defaults to ``0.1``).
         momentum: :math:`\mu \ge 0`. Default 0.
         dampening: :math:`\tau` in [0, 1]. Default 0.
         weight_decay: L2 penalty :math:`\lambda \ge 0` added to the gradient. Default 0.

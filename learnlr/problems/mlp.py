@@ -482,7 +482,12 @@ def mlp_problem(
 
 
 class TrainResult(NamedTuple):
-    """What :func:`train` measured, one entry per evaluation (the first before any update)."""
+    """What :func:`train` measured, one entry per evaluation (the first before any update).
+
+    An :class:`~learnlr.trace.EvalRun` with the network's four curves named (training and
+    validation loss, validation and test accuracy) instead of one ``metric`` column:
+    chapters 10 and 11 read them by name, and chapter 11 keeps them in a file by name.
+    """
 
     k: np.ndarray  # updates done at each evaluation: 0, every, 2 * every, ...
     train_loss: np.ndarray  # full training loss (cross-entropy + penalty)

@@ -34,6 +34,7 @@ from learnlr._checks import (
     check_problem,
     check_real,
     check_vector,
+    short_repr,
 )
 from learnlr.optimizers.base import Optimizer
 from learnlr.schedules import Schedule
@@ -193,7 +194,7 @@ def linear_problem(grads, bounds=None, x0=None, x_star=None, name="linear") -> O
     Example:
         >>> from learnlr import optimizers
         >>> p = linear_problem([1.0, 1.0, -2.0])
-        >>> tr = run_online(optimizers.sgd(lr=0.5), p, steps=3)
+        >>> tr = run_online(p, optimizers.sgd(lr=0.5), steps=3)
         >>> tr.x[:, 0]
         array([ 0. , -0.5, -1. ,  0. ])
     """
@@ -227,6 +228,10 @@ def linear_problem(grads, bounds=None, x0=None, x_star=None, name="linear") -> O
 
 class OnlineTrace:
     r"""What :func:`run_online` recorded.
+
+    Not a :class:`~learnlr.trace.Trace`: round ``k`` has its own loss :math:`f_k` (there is
+    no full loss, no divergence rule and no evaluation), each step is projected, and the
+    record that matters is the regret.
 
     Per point (``steps + 1`` rows): ``k`` and ``x`` (after projection). Per update
     (``steps`` rows): ``grad`` (the gradient seen), ``loss`` (:math:`f_k(x_k)`),
@@ -268,8 +273,11 @@ class OnlineTrace:
         )
 
 
-def run_online(opt: Optimizer, problem: OnlineProblem, steps: int, x0=None) -> OnlineTrace:
+def run_online(problem: OnlineProblem, opt: Optimizer, steps: int, x0=None) -> OnlineTrace:
     r"""Run ``opt`` on an online problem: an optimizer step, then projection, every round.
+
+    The arguments come in :func:`learnlr.run`'s order: the problem, the optimizer, the
+    number of updates.
 
     Round ``k``: the learner is at :math:`x_k`; it pays :math:`f_k(x_k)`, receives
     :math:`g_k = \nabla f_k(x_k)`, takes the optimizer's step and projects:
@@ -284,8 +292,8 @@ def run_online(opt: Optimizer, problem: OnlineProblem, steps: int, x0=None) -> O
     followed by a projection, and what is recorded is the regret.
 
     Args:
-        opt: an optimizer from :mod:`learnlr.optimizers`.
         problem: an :class:`OnlineProblem`.
+        opt: an optimizer from :mod:`learnlr.optimizers`.
         steps: number of rounds (>= 0; at most ``problem.horizon``).
         x0: starting point; default ``problem.x0``. Must lie in the feasible box.
 
@@ -295,12 +303,17 @@ def run_online(opt: Optimizer, problem: OnlineProblem, steps: int, x0=None) -> O
     Example:
         >>> from learnlr import optimizers
         >>> p = reddi_problem(C=3.0)
-        >>> tr = run_online(optimizers.sgd(lr=0.1), p, steps=3)
+        >>> tr = run_online(p, optimizers.sgd(lr=0.1), steps=3)
         >>> tr.x[:, 0].round(6), tr.regret.round(6)
         (array([ 0. , -0.3, -0.2, -0.1]), array([3. , 2.3, 1.5]))
     """
-    check_optimizer("run_online", opt)
+    if isinstance(problem, Optimizer):  # the order run_online(opt, problem, steps) of old
+        raise TypeError(
+            f"run_online: problem must be an OnlineProblem, got the optimizer "
+            f"{short_repr(problem)}; the order is run_online(problem, opt, steps), as in run"
+        )
     check_problem("run_online", problem, OnlineProblem)
+    check_optimizer("run_online", opt)
     steps = check_int("run_online", "steps", steps, 0)
     if problem.horizon is not None and steps > problem.horizon:
         raise ValueError(

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from learnlr import optimizers, schedules
-from learnlr._checks import check_int, check_interval, check_problem
+from learnlr._checks import check_int, check_interval, check_make_opt, check_problem
 from learnlr.course import claims
 from learnlr.course.ch07_schedules import gd_many
 from learnlr.finder import lr_find
@@ -179,7 +179,7 @@ def amsgrad_demo(rounds: int = 400, alpha: float = 0.5) -> Demo:
             opt = optimizers.adam(
                 lr=online.inverse_sqrt(alpha), betas=(0.0, beta2), amsgrad=amsgrad
             )
-            tr = online.run_online(opt, problem, rounds)
+            tr = online.run_online(problem, opt, rounds)
             h["lines"][i].set_ydata(tr.x[:, 0])
             h["regrets"][i].set_ydata(np.maximum(tr.avg_regret, 1e-3))
             finals.append(tr.x[-3:, 0].mean())
@@ -320,13 +320,13 @@ def finder_demo(
     problems: dict,
     grids: dict,
     batch: str | None = None,
-    opt: Callable = optimizers.sgd,
+    make_opt: Callable = optimizers.sgd,
     xlim=(1e-7, 10.0),
     ylim=(0.05, 3e3),
 ) -> Demo:
     """Chapter 9's demo: the finder's sweep (left) beside the fixed-rate runs it should predict.
 
-    Left: :func:`learnlr.finder.lr_find` of ``opt`` on ``problems[batch]``: the batch losses
+    Left: :func:`learnlr.finder.lr_find` of ``make_opt`` on ``problems[batch]``: the batch losses
     (grey), the smoothed loss, and a marker for each suggestion rule (``minimum``, ``steep``,
     ``valley``, ``slide``; a rule with too few points left has none). Right: the mean final
     loss of the training runs ``grids[batch]`` (a :class:`learnlr.course.ch09_finder.LRGrid`)
@@ -343,10 +343,12 @@ def finder_demo(
         grids: ``{batch label: LRGrid}`` measured with the same batch sizes, one per key of
             ``problems``, all with the same number of updates.
         batch: the label shown first (default: the first key).
-        opt: the optimizer factory the finder uses (``lr_find``'s ``opt``).
+        make_opt: the function ``lr -> optimizer`` the finder sweeps (``lr_find``'s
+            ``make_opt``).
         xlim, ylim: the panels' fixed ranges (rates, losses).
     """
     func = "finder_demo"
+    check_make_opt(func, make_opt)
     problems = _check_mapping(func, "problems", problems)
     grids = _check_mapping(func, "grids", grids)
     if list(grids) != list(problems):
@@ -402,7 +404,7 @@ def finder_demo(
     ceiling = 10.0 ** np.ceil(np.log10(ylim[1]))
 
     def update(h, num_it, batch, beta):
-        r = lr_find(problems[batch], opt, num_it=int(num_it), beta=beta)
+        r = lr_find(problems[batch], make_opt, num_it=int(num_it), beta=beta)
         g = grids[batch]
         h["raw"].set_data(r.lrs, np.maximum(r.losses, floor))
         h["smooth"].set_data(r.lrs, r.smoothed)

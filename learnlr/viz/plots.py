@@ -325,7 +325,7 @@ def schedule_curve(schedules, steps: int, ax=None, labels=None, log=False):
     lines = []
     for i, s in enumerate(schedules):
         label = labels[i] if labels else getattr(s, "name", f"schedule {i}")
-        mode = getattr(s, "params", {}).get("mode")
+        mode = getattr(s, "hyperparams", {}).get("mode")
         if mode and not labels:
             label = f"{label} ({mode})"
         style = _style(i)

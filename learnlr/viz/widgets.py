@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from learnlr import optimizers as _optimizers
-from learnlr._checks import check_start_loss
+from learnlr._checks import check_make_opt, check_start_loss
 from learnlr.problems import Problem
 from learnlr.trace import run
 from learnlr.viz.plots import COLORS, contour
@@ -1195,14 +1195,15 @@ def _title(ax, fontsize=10):
     )
 
 
-def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-3, 0.5)):
-    """Chapter 1's demo: a learning-rate slider re-running ``opt`` on a 2-D problem.
+def lr_demo(problem: Problem, steps=40, lr=None, make_opt=_optimizers.gd, lr_range=(-3, 0.5)):
+    """Chapter 1's demo: a learning-rate slider re-running ``make_opt(lr=lr)`` on a 2-D problem.
 
     Left: the path on the contours; right: ``f - f*`` per step on a log scale. The titles
     report ``2/L`` (when the problem knows ``L``) and whether the run diverged.
     """
     if problem.dim != 2:
         raise ValueError(f"lr_demo: needs a 2-D problem, {problem.name} has dim={problem.dim}")
+    check_make_opt("lr_demo", make_opt)
     default = lr if lr is not None else (1.0 / problem.L if problem.L else 1e-2)
     controls = {
         "lr": LogSlider(lr_range[0], lr_range[1], default, step=0.02),
@@ -1229,7 +1230,7 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
             "animated": [path, curve, t0, t1],
         }
 
-    runs = _Recent(lambda lr, steps: run(problem, opt(lr=lr), steps))
+    runs = _Recent(lambda lr, steps: run(problem, make_opt(lr=lr), steps))
 
     def update(h, lr, steps):
         tr = runs(lr, int(steps))
@@ -1250,7 +1251,11 @@ def lr_demo(problem: Problem, steps=40, lr=None, opt=_optimizers.gd, lr_range=(-
 def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=100, title: str = ""):
     """Sliders for any optimizer's hyper-parameters: path, loss and per-coordinate eff_lr.
 
-    ``controls`` maps the factory's argument names to sliders, e.g.
+    ``factory`` is an optimizer factory of :mod:`learnlr.optimizers` (e.g.
+    ``optimizers.adam``): it is called with every slider's value by keyword, and its name
+    titles the figure, so it is the factory itself and not a ``make_opt`` (a function
+    ``lr -> optimizer``, which takes the rate alone). ``controls`` maps the factory's
+    argument names to sliders, e.g.
     ``{"lr": LogSlider(-3, 0, 0.1), "alpha": Slider(0.5, 0.999, 0.001, 0.9)}``; the
     special name ``"steps"`` sets the number of updates instead.
     """
@@ -1331,8 +1336,10 @@ def optimizer_demo(problem: Problem, factory: Callable, controls: dict, steps=10
 def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
     """Several optimizers on one surface; one slider scales all their rates together.
 
-    ``entries`` maps a label to ``(factory, kwargs)``; the slider multiplies each entry's
-    ``lr`` by ``10**scale``, which shows how robust each method is to the rate.
+    ``entries`` maps a label to ``(factory, kwargs)``, an optimizer factory of
+    :mod:`learnlr.optimizers` and its hyper-parameters (as in :func:`optimizer_demo`); the
+    entry runs ``factory(**kwargs)`` with the slider multiplying its ``lr`` by
+    ``10**scale``, which shows how robust each method is to the rate.
     """
     controls = {
         "scale": Slider(lr_scale[0], lr_scale[1], 0.1, 0.0, description="log10 lr ×"),
