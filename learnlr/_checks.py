@@ -233,33 +233,6 @@ def check_vector(func: str, name: str, value) -> np.ndarray:
     return arr
 
 
-def check_problem(func: str, value, kind=None, name: str = "problem"):
-    """``value`` if it is a learnlr problem (of the class ``kind``, by default any
-    :class:`~learnlr.problems.Problem`); otherwise a ``TypeError`` naming ``func``, the
-    argument ``name`` and the value, e.g. ``run: problem must be a learnlr Problem, got 'q'``.
-    """
-    if kind is None:
-        from learnlr.problems import Problem as kind  # problems imports this module
-    if not isinstance(value, kind):
-        what = "a learnlr Problem" if kind.__name__ == "Problem" else _a(kind.__name__)
-        raise TypeError(f"{func}: {name} must be {what}, got {short_repr(value)}")
-    return value
-
-
-def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = None):
-    """``value`` if it is a learnlr optimizer (an
-    :class:`~learnlr.optimizers.base.Optimizer`, as the factories return); otherwise a
-    ``TypeError`` naming ``func``, the argument and the value.
-    ``made_by`` names the call that produced ``value`` when the user passed a ``make_opt``
-    (``make_opt(0.1) must return a learnlr optimizer, got 0.1``)."""
-    from learnlr.optimizers.base import Optimizer  # optimizers.base imports this module
-
-    if not isinstance(value, Optimizer):
-        what = f"{name} must be" if made_by is None else f"{made_by} must return"
-        raise TypeError(f"{func}: {what} a learnlr optimizer, got {short_repr(value)}")
-    return value
-
-
 def check_make_opt(func: str, value, name: str = "make_opt"):
     """``value`` if it can make an optimizer from a rate: a function ``lr -> Optimizer``.
 
@@ -283,10 +256,6 @@ def check_batch_size(func: str, batch_size, n: int) -> int | None:
     if batch_size > n:
         raise ValueError(f"{func}: batch_size must be <= n_samples={n}, got {batch_size}")
     return batch_size
-
-
-def _a(noun: str) -> str:
-    return ("an " if noun[0] in "AEIOUM" else "a ") + noun  # "an MLPProblem"
 
 
 def short_repr(value) -> str:

@@ -62,13 +62,13 @@ from learnlr._checks import (
     check_int,
     check_interval,
     check_make_opt,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_start_loss,
     check_vector,
 )
+from learnlr.optimizers.base import check_optimizer
 from learnlr.problems import Problem
+from learnlr.problems.functions import check_problem
 
 __all__ = [
     "lr_find",

@@ -32,14 +32,13 @@ import numpy as np
 from learnlr._checks import (
     check_int,
     check_interval,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_start_loss,
     check_vector,
 )
-from learnlr.optimizers.base import Optimizer
+from learnlr.optimizers.base import Optimizer, check_optimizer
 from learnlr.problems import Problem
+from learnlr.problems.functions import check_problem
 
 __all__ = [
     "hvp",

@@ -386,6 +386,26 @@ def cyclic_lr(
     )
 
 
+def _pieces(k, bounds, pieces, bound_starts_next=True) -> np.ndarray:
+    """A schedule made of pieces: ``pieces[i](k)`` for the steps between two bounds.
+
+    The pieces meet at ``bounds`` (one fewer than the pieces, non-decreasing). A step equal
+    to a bound belongs to the later piece when ``bound_starts_next`` (PyTorch's milestones:
+    the new schedule starts *at* the milestone) and to the earlier one otherwise (the phase
+    ends of :func:`one_cycle` are the last steps of their phases). Each piece is a function
+    of the steps' array and is called only with the steps that fall in it. Shared by
+    :func:`sequential`, :func:`one_cycle` and :func:`warmup_stable_decay`.
+    """
+    side = "right" if bound_starts_next else "left"
+    which = np.searchsorted(np.asarray(bounds, dtype=float), k, side=side)
+    out = np.empty(k.shape)
+    for i, piece in enumerate(pieces):
+        mask = which == i
+        if mask.any():
+            out[mask] = piece(k[mask])
+    return out
+
+
 def _anneal(start, end, pct, strategy):
     if strategy == "cos":
         return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
@@ -446,7 +466,8 @@ def one_cycle(
             (total_steps - 1.0, max_lr, min_lr),
         ]
     ends = [p[0] for p in phases]
-    if any(b <= a for a, b in zip([0.0] + ends[:-1], ends, strict=True)):
+    starts = [0.0] + ends[:-1]  # each phase starts where the one before ends
+    if any(end <= start for start, end in zip(starts, ends, strict=True)):
         # Every phase must end after the previous one (the first after step 0):
         # p T - 1 > 0 gives p > 1 / T; two phases: T - 1 > p T - 1 gives p < 1; three
         # phases: T - 1 > 2 p T - 2 gives p < (T + 1) / (2 T). Both ranges are open.
@@ -458,18 +479,13 @@ def one_cycle(
             f"strictly between {low:.4g} and {high:.4g}"
         )
 
-    def fn(k):
-        k = k.astype(float)
-        out = np.empty(k.shape)
-        start = 0.0
-        remaining = np.ones(k.shape, dtype=bool)
-        for i, (end, lr_a, lr_b) in enumerate(phases):
-            mask = remaining if i == len(phases) - 1 else remaining & (k <= end)
-            pct = (k[mask] - start) / (end - start)
-            out[mask] = _anneal(lr_a, lr_b, pct, anneal_strategy)
-            remaining &= ~mask
-            start = end
-        return out
+    def phase(start, end, lr_a, lr_b):  # anneal from lr_a at step start to lr_b at step end
+        return lambda k: _anneal(lr_a, lr_b, (k - start) / (end - start), anneal_strategy)
+
+    pieces = [phase(start, *p) for start, p in zip(starts, phases, strict=True)]
+
+    def fn(k):  # a phase's end is its last step
+        return _pieces(k.astype(float), ends[:-1], pieces, bound_starts_next=False)
 
     return Schedule(
         name,
@@ -512,15 +528,13 @@ def sequential(schedules: Sequence[Schedule], milestones: Sequence[int]) -> Sche
             f"and {len(milestones)} milestones"
         )
     starts = np.array([0] + list(milestones), dtype=np.int64)
+    # schedule i, called with the steps counted from its own start
+    pieces = [
+        lambda k, s=s, start=start: s(k - start) for s, start in zip(schedules, starts, strict=True)
+    ]
 
     def fn(k):
-        idx = np.searchsorted(starts, k, side="right") - 1
-        out = np.empty(k.shape)
-        for i, s in enumerate(schedules):
-            mask = idx == i
-            if mask.any():
-                out[mask] = s(k[mask] - starts[i])
-        return out
+        return _pieces(k, milestones, pieces)
 
     return Schedule(name, fn, {"schedules": list(schedules), "milestones": list(milestones)})
 
@@ -599,22 +613,24 @@ def warmup_stable_decay(
     decay_shape = check_choice(name, "decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
     W, S, D = warmup_steps, stable_steps, decay_steps
 
-    def fn(k):
-        k = k.astype(float)
-        # 1. warmup
-        warm = base_lr + (max_lr - base_lr) * k / max(W, 1)
-        # 3. decay, p = fraction of the decay done
-        p = np.clip((k - W - S) / D, 0.0, 1.0)
+    def warmup(k):  # 1.
+        return base_lr + (max_lr - base_lr) * k / max(W, 1)
+
+    def stable(k):  # 2.
+        return np.full(k.shape, max_lr)
+
+    def decay(k):  # 3., p = the fraction of the decay done
+        p = np.minimum((k - W - S) / D, 1.0)
         if decay_shape == "linear":
             frac = 1 - p
         elif decay_shape == "cosine":
             frac = (1 + np.cos(np.pi * p)) / 2
         else:
             frac = 1 - np.sqrt(p)
-        decay = final_lr + (max_lr - final_lr) * frac
-        # 2. stable in between
-        out = np.where(k < W, warm, np.where(k < W + S, max_lr, decay))
-        return out
+        return final_lr + (max_lr - final_lr) * frac
+
+    def fn(k):
+        return _pieces(k.astype(float), [W, W + S], [warmup, stable, decay])
 
     return Schedule(
         name,

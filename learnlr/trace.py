@@ -54,15 +54,14 @@ import numpy as np
 from learnlr._checks import (
     check_int,
     check_make_opt,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_start_loss,
     check_vector,
     short_repr,
 )
-from learnlr.optimizers.base import Optimizer, fmt
+from learnlr.optimizers.base import Optimizer, check_optimizer, fmt
 from learnlr.problems import Problem
+from learnlr.problems.functions import check_problem
 
 __all__ = [
     "run",

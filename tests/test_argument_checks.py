@@ -14,7 +14,9 @@ import pytest
 import learnlr
 from learnlr import optimizers as O
 from learnlr import problems as P
-from learnlr._checks import check_batch_size, check_optimizer, check_problem
+from learnlr._checks import check_batch_size
+from learnlr.optimizers.base import check_optimizer
+from learnlr.problems.functions import check_problem
 from learnlr.problems.mlp import MLPProblem
 from learnlr.problems.online import OnlineProblem
 

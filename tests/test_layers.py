@@ -213,6 +213,13 @@ def test_no_module_imports_another_modules_private_name():
     assert not offenders, "private names imported across modules:\n" + "\n".join(offenders)
 
 
+def test_the_shared_checks_import_nothing_from_learnlr():
+    # every module imports learnlr._checks, so it must be a leaf: an import of learnlr from
+    # it, even inside a function, is an import circle
+    imports = list(_learnlr_imports(PACKAGE / "_checks.py"))
+    assert imports == [], f"learnlr._checks imports {imports}"
+
+
 def test_the_import_scan_sees_lazy_relative_and_aliased_imports():
     source = (
         "from learnlr import optimizers as _o\n"

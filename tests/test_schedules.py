@@ -861,3 +861,23 @@ def test_good_edge_values_are_accepted():
     S.piecewise_constant(boundaries=[], values=[0.3])
     assert S.sequential([A], milestones=[])(5) == 0.1
     assert S.piecewise_constant(boundaries=[], values=[0.3])(np.arange(3)).tolist() == [0.3] * 3
+
+
+def test_pieces_put_a_bound_in_the_piece_it_starts_or_ends():
+    # one helper decides which piece of sequential, one_cycle and warmup_stable_decay a
+    # step is in; a step on a bound goes to the later piece (a milestone starts the next
+    # schedule) or, for one_cycle's phase ends, to the earlier one
+    from learnlr.schedules import _pieces
+
+    k = np.arange(7)
+    pieces = [lambda k: 0.0 * k, lambda k: 1.0 + 0.0 * k, lambda k: 2.0 + 0.0 * k]
+    np.testing.assert_array_equal(_pieces(k, [2, 4], pieces), [0, 0, 1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(
+        _pieces(k, [2, 4], pieces, bound_starts_next=False), [0, 0, 0, 1, 1, 2, 2]
+    )
+    # an empty middle piece (warmup_stable_decay with stable_steps=0) is skipped
+    np.testing.assert_array_equal(_pieces(k, [3, 3], pieces), [0, 0, 0, 2, 2, 2, 2])
+    # each piece sees only its own steps
+    seen = []
+    _pieces(k, [2, 4], [lambda k, i=i: seen.append((i, k.tolist())) or k for i in range(3)])
+    assert seen == [(0, [0, 1]), (1, [2, 3]), (2, [4, 5, 6])]

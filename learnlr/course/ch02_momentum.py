@@ -29,12 +29,12 @@ from learnlr._checks import (
     check_int,
     check_interval,
     check_positive,
-    check_problem,
     check_real,
     check_vector,
 )
 from learnlr.optimizers import SGDState, sgd
 from learnlr.problems import Problem, StochasticProblem, quadratic
+from learnlr.problems.functions import check_problem
 from learnlr.trace import Trace
 
 __all__ = [

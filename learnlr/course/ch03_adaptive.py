@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from learnlr._checks import check_int, check_problem, check_vector
+from learnlr._checks import check_int, check_vector
 from learnlr.optimizers import AdadeltaState, adadelta
 from learnlr.problems import Problem
+from learnlr.problems.functions import check_problem
 from learnlr.trace import Trace, run
 
 __all__ = [

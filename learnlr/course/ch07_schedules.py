@@ -36,14 +36,13 @@ from learnlr._checks import (
     check_int,
     check_interval,
     check_make_opt,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_start_loss,
     check_vector,
 )
-from learnlr.optimizers.base import Optimizer
+from learnlr.optimizers.base import Optimizer, check_optimizer
 from learnlr.problems import Problem
+from learnlr.problems.functions import check_problem
 from learnlr.trace import Controller, plateau_control, run
 
 __all__ = [

@@ -48,12 +48,12 @@ from learnlr._checks import (
     check_make_opt,
     check_nonnegative,
     check_positive,
-    check_problem,
     check_real,
     check_vector,
     short_repr,
 )
 from learnlr.problems import Problem, StochasticProblem, mlp, quadratic
+from learnlr.problems.functions import check_problem
 from learnlr.trace import run
 
 __all__ = [

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from learnlr._checks import check_scheduled_rate
+from learnlr._checks import check_scheduled_rate, short_repr
 
 
 class StepInfo(NamedTuple):
@@ -66,6 +66,18 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={_short_repr(v)}" for k, v in self.hyperparams.items())
         return f"{self.name}({args})"
+
+
+def check_optimizer(func: str, value, name: str = "opt", made_by: str | None = None):
+    """``value`` if it is a learnlr optimizer (an
+    :class:`~learnlr.optimizers.base.Optimizer`, as the factories return); otherwise a
+    ``TypeError`` naming ``func``, the argument and the value.
+    ``made_by`` names the call that produced ``value`` when the user passed a ``make_opt``
+    (``make_opt(0.1) must return a learnlr optimizer, got 0.1``)."""
+    if not isinstance(value, Optimizer):
+        what = f"{name} must be" if made_by is None else f"{made_by} must return"
+        raise TypeError(f"{func}: {what} a learnlr optimizer, got {short_repr(value)}")
+    return value
 
 
 def _short_repr(value) -> str:

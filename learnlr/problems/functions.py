@@ -18,6 +18,7 @@ from learnlr._checks import (
     check_positive,
     check_real,
     check_vector,
+    short_repr,
 )
 
 __all__ = [
@@ -94,6 +95,22 @@ class Problem:
 
     def __repr__(self) -> str:
         return f"<Problem {self.name}, dim={self.dim}>"
+
+
+def check_problem(func: str, value, kind=None, name: str = "problem"):
+    """``value`` if it is a learnlr problem (of the class ``kind``, by default any
+    :class:`~learnlr.problems.Problem`); otherwise a ``TypeError`` naming ``func``, the
+    argument ``name`` and the value, e.g. ``run: problem must be a learnlr Problem, got 'q'``.
+    """
+    kind = Problem if kind is None else kind
+    if not isinstance(value, kind):
+        what = "a learnlr Problem" if kind.__name__ == "Problem" else _article(kind.__name__)
+        raise TypeError(f"{func}: {name} must be {what}, got {short_repr(value)}")
+    return value
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "AEIOUM" else "a ") + noun  # "an MLPProblem"
 
 
 # --------------------------------------------------------------------------------------

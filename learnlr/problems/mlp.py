@@ -50,13 +50,12 @@ from learnlr._checks import (
     check_choice,
     check_int,
     check_nonnegative,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_start_loss,
     check_vector,
 )
-from learnlr.optimizers.base import Optimizer
+from learnlr.optimizers.base import Optimizer, check_optimizer
+from learnlr.problems.functions import check_problem
 from learnlr.problems.stochastic import StochasticProblem
 from learnlr.trace import run
 

@@ -29,14 +29,13 @@ import numpy as np
 
 from learnlr._checks import (
     check_int,
-    check_optimizer,
     check_positive,
-    check_problem,
     check_real,
     check_vector,
     short_repr,
 )
-from learnlr.optimizers.base import Optimizer
+from learnlr.optimizers.base import Optimizer, check_optimizer
+from learnlr.problems.functions import check_problem
 from learnlr.schedules import Schedule
 
 __all__ = [

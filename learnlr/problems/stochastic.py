@@ -13,10 +13,9 @@ from learnlr._checks import (
     check_int,
     check_nonnegative,
     check_positive,
-    check_problem,
     check_real,
 )
-from learnlr.problems.functions import Problem
+from learnlr.problems.functions import Problem, check_problem
 
 __all__ = [
     "NoisyProblem",

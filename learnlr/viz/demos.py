@@ -32,11 +32,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from learnlr import optimizers, schedules
-from learnlr._checks import check_int, check_interval, check_make_opt, check_problem
+from learnlr._checks import check_int, check_interval, check_make_opt
 from learnlr.course import claims
 from learnlr.course.ch07_schedules import gd_many
 from learnlr.finder import lr_find
 from learnlr.problems import Problem, online
+from learnlr.problems.functions import check_problem
 from learnlr.viz.plots import COLORS
 from learnlr.viz.widgets import Choice, Demo, LogSlider, Slider
 
