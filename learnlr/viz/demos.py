@@ -26,6 +26,7 @@ demo                          chapter  what it shows
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import matplotlib.pyplot as plt
@@ -173,14 +174,21 @@ def amsgrad_demo(rounds: int = 400, alpha: float = 0.5) -> Demo:
             "animated": [*lines, *regrets, *titles],
         }
 
-    def update(h, C, beta2):
+    @functools.lru_cache(maxsize=256)  # a slider dragged back shows runs already made
+    def runs(C, beta2):
         problem = online.reddi_problem(C)
-        finals = []
-        for i, amsgrad in enumerate((False, True)):
-            opt = optimizers.adam(
-                lr=online.inverse_sqrt(alpha), betas=(0.0, beta2), amsgrad=amsgrad
+        return [
+            online.run_online(
+                problem,
+                optimizers.adam(lr=online.inverse_sqrt(alpha), betas=(0.0, beta2), amsgrad=a),
+                rounds,
             )
-            tr = online.run_online(problem, opt, rounds)
+            for a in (False, True)
+        ]
+
+    def update(h, C, beta2):
+        finals = []
+        for i, tr in enumerate(runs(float(C), float(beta2))):
             h["lines"][i].set_ydata(tr.x[:, 0])
             h["regrets"][i].set_ydata(np.maximum(tr.avg_regret, 1e-3))
             finals.append(tr.x[-3:, 0].mean())
