@@ -96,12 +96,7 @@ class FinderResult(NamedTuple):
     suggestions: dict  # rule name -> suggested rate
     stopped_early: bool  # True if the loss blew up before num_it updates
     num_it: int  # updates asked for
-
-    def plot(self, ax=None, rules=None):
-        """Smoothed loss against the rate (log axis), with each suggestion marked."""
-        from learnlr.viz.plots import finder_curve
-
-        return finder_curve(self, ax=ax, rules=rules)
+    # (drawn by learnlr.viz.plots.finder_curve: the math layer draws nothing)
 
 
 class TooFewPoints(ValueError):
