@@ -438,8 +438,10 @@ def test_works_with_momentum_and_adaptive_optimizers():
 def test_plot_marks_every_suggestion():
     import matplotlib.pyplot as plt
 
+    from learnlr.viz.plots import finder_curve
+
     res = lr_find(problems.quadratic2d(kappa=10), optimizers.gd)
-    ax = res.plot()
+    ax = finder_curve(res)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     for rule, lr in res.suggestions.items():
         assert f"{rule}: {lr:.2g}" in labels
