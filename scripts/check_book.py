@@ -985,8 +985,8 @@ def colab_cell_problems(notebook: Path, repo_url: str, page_html: str) -> list[s
         problems.append("the first code cell (Colab set-up) is not tagged remove-cell")
     if '"google.colab" in sys.modules' not in source or '"pip", "install"' not in source:
         problems.append("the first code cell does not install learnlr when in Colab")
-    elif "learnlr==" not in source:
-        problems.append("the Colab cell does not install a release of learnlr")
+    elif "learnlr[notebooks]==" not in source:
+        problems.append("the Colab cell does not install a release of learnlr[notebooks]")
     elif f"git+{repo_url}" not in source:
         problems.append(f"the Colab cell does not fall back to {repo_url}")
     if "google.colab" in page_html:

@@ -27,7 +27,7 @@ if [ "$STAGE" != run ] || [ ! -f "$ENV/.ready-xdist" ]; then
     # name==version ; marker, from each entry of the lock (hash lines dropped)
     grep -E '^[A-Za-z0-9]' requirements-lock.txt | sed -e 's/ *\\$//' |
         grep -v -i -E '^(ipywidgets|widgetsnbextension|jupyterlab-widgets)==' >"$pins"
-    "$ENV/bin/python" -m pip install -qq -c "$pins" . "ipywidgets==7.7.*" pytest pytest-xdist nbval ipykernel
+    "$ENV/bin/python" -m pip install -qq -c "$pins" ".[notebooks]" "ipywidgets==7.7.*" pytest pytest-xdist nbval ipykernel
     touch "$ENV/.ready-xdist"  # named for its contents: an older environment is remade
 fi
 if [ "$STAGE" = prepare ]; then

@@ -34,7 +34,7 @@ if [ "$STAGE" != run ] || [ ! -f "$ENV/.ready" ]; then
     rm -rf "$ENV"
     "$py" -m venv "$ENV"
     "$ENV/bin/python" -m pip install -qq --upgrade pip
-    "$ENV/bin/python" -m pip install -qq -c constraints-min.txt -e . pytest pytest-xdist hypothesis
+    "$ENV/bin/python" -m pip install -qq -c constraints-min.txt -e ".[notebooks]" pytest pytest-xdist hypothesis
     touch "$ENV/.ready"
 fi
 if [ "$STAGE" = prepare ]; then

@@ -5,7 +5,9 @@
                                                  into every place that names it (below)
     python scripts/release.py check-dist DIR     the sdist and wheel in DIR: file lists, sizes
     python scripts/release.py smoke WHEEL        install WHEEL into a fresh virtual environment
-                                                 outside the repository; run a smoke test
+                                                 outside the repository: check the bare wheel
+                                                 (NumPy only), then run a smoke test with the
+                                                 notebooks extra
     python scripts/release.py check-tag TAG      TAG is v<version> of a dated CHANGELOG section
     python scripts/release.py notes [X.Y.Z]      the CHANGELOG section of a version
     python scripts/release.py requirements EXTRA the requirements of one of learnlr's extras
@@ -18,7 +20,7 @@ one disagrees:
 * ``CITATION.cff`` (``version``; ``date-released`` from the CHANGELOG section's date),
 * ``book/intro.md`` (the citation and its BibTeX),
 * the hidden Colab cell of every notebook, and its copy in ``book/running.md``: it installs
-  ``learnlr==<version>`` from the package index, or the repository's code when that version
+  ``learnlr[notebooks]==<version>`` from the package index, or the repository's code when that version
   is not there (an unreleased build, such as ``0.2.0.dev0``);
 * ``CHANGELOG.md``: for a release version (no ``.dev``), ``bump`` renames the
   ``## [Unreleased]`` section to ``## [X.Y.Z] - <today>`` and opens a new empty one.
@@ -76,8 +78,8 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    release = "learnlr=={version}"
-    repository = "learnlr @ git+{url}"
+    release = "learnlr[notebooks]=={version}"
+    repository = "learnlr[notebooks] @ git+{url}"
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     if subprocess.run([*pip, release], capture_output=True).returncode != 0:
         subprocess.run([*pip, repository], check=True)"""
@@ -98,6 +100,23 @@ SDIST_EXTRAS = {
     f"{PACKAGE}.egg-info/requires.txt",
     f"{PACKAGE}.egg-info/top_level.txt",
 }
+
+# Run on the wheel installed without extras: NumPy and learnlr only.
+LIGHT_CHECK = """\
+import importlib.metadata, importlib.util
+from learnlr import optimizers, problems, run
+for name in ("matplotlib", "ipywidgets", "sklearn"):
+    assert importlib.util.find_spec(name) is None, name + " came with the bare wheel"
+tr = run(problems.quadratic2d(kappa=10), optimizers.adam(lr=0.1), 50)
+assert tr.loss_final < tr.loss[0], tr.status
+try:
+    import learnlr.viz
+except ImportError as e:
+    assert "learnlr[notebooks]" in str(e), e
+else:
+    raise AssertionError("learnlr.viz imported without matplotlib")
+print("smoke: the bare wheel runs learnlr.run with NumPy alone; learnlr.viz asks for the extra")
+"""
 
 
 def fail(message: str) -> None:
@@ -321,14 +340,17 @@ def smoke(wheel: Path) -> None:
         t0 = time.perf_counter()
         venv.create(env, with_pip=True)
         python = env / "bin" / "python"
-        subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel],
-            check=True,
-        )
-        t1 = time.perf_counter()
-        print(f"smoke: fresh environment with the wheel and its dependencies in {t1 - t0:.0f} s")
+        pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         work = tmp / "work"
         work.mkdir()
+        run_env = {"PATH": f"{env / 'bin'}:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(tmp)}
+        # the wheel alone: the NumPy core runs, and learnlr.viz names the extra it needs
+        subprocess.run([*pip, wheel], check=True)
+        subprocess.run([python, "-I", "-c", LIGHT_CHECK], cwd=work, check=True, env=run_env)
+        # with the notebooks extra: what a reader's first cells do
+        subprocess.run([*pip, f"{wheel}[notebooks]"], check=True)
+        t1 = time.perf_counter()
+        print(f"smoke: fresh environment with the wheel and its dependencies in {t1 - t0:.0f} s")
         script = work / SMOKE.name
         shutil.copy(SMOKE, script)
         # -I: no PYTHONPATH, no user site-packages, no script folder on sys.path
@@ -336,7 +358,7 @@ def smoke(wheel: Path) -> None:
             [python, "-I", script.name],
             cwd=work,
             check=True,
-            env={"PATH": f"{env / 'bin'}:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(tmp)},
+            env=run_env,
         )
         print(f"smoke: test ran in {time.perf_counter() - t1:.0f} s")
 

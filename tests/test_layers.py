@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import learnlr
 
 PACKAGE = Path(learnlr.__file__).resolve().parent
@@ -69,6 +71,24 @@ def test_importing_any_other_non_display_module_loads_no_display_library():
     )
     assert set(MATH_MODULES) <= set(modules)
     _imports_no_display(modules)
+
+
+@pytest.mark.parametrize("library", ["matplotlib", "ipywidgets"])
+def test_the_core_runs_without_the_notebooks_extra_and_viz_names_it(library):
+    # pip install learnlr (no extra) has NumPy only: the math runs, and learnlr.viz refuses
+    # with the command that installs what it needs (a None in sys.modules hides a library)
+    code = (
+        f"import sys; sys.modules[{library!r}] = None\n"
+        "from learnlr import optimizers, problems, run\n"
+        "run(problems.quadratic2d(kappa=10), optimizers.adam(lr=0.1), 5)\n"
+        "try:\n    import learnlr.viz\n"
+        "except ImportError as e:\n    print(e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent
+    )
+    assert result.returncode == 0, result.stderr
+    assert library in result.stdout and "pip install 'learnlr[notebooks]'" in result.stdout
 
 
 def test_only_plot_and_widget_modules_mention_display_imports():

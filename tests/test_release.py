@@ -75,7 +75,7 @@ def test_citation_cff_version_is_the_package_version():
 # ---- the Colab cell ------------------------------------------------------------------------
 def test_every_notebook_installs_this_version_in_colab():
     expected = release.colab_cell()
-    assert f'"learnlr=={VERSION}"' in expected
+    assert f'"learnlr[notebooks]=={VERSION}"' in expected
     assert release.repository_url() in expected
     cells = release.colab_cells()
     on_disk = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -188,7 +188,7 @@ def test_bump_writes_the_version_everywhere_and_changes_only_the_colab_cell(copy
     assert "(Version 9.8.7)" in intro and "version = {9.8.7}," in intro
     assert f"The learnlr authors ({today[:4]})" in intro
     assert '__version__ = "9.8.7"' in (copy / "learnlr" / "__init__.py").read_text()
-    assert '"learnlr==9.8.7"' in (copy / "book" / "running.md").read_text()
+    assert '"learnlr[notebooks]==9.8.7"' in (copy / "book" / "running.md").read_text()
     text = (copy / "CHANGELOG.md").read_text()
     assert f"## [Unreleased]\n\n## [9.8.7] - {today}\n\n### Added\n\n- more\n" in text
 
@@ -198,7 +198,7 @@ def test_bump_writes_the_version_everywhere_and_changes_only_the_colab_cell(copy
         assert len(new.cells) == len(old.cells)
         changed = [i for i, (a, b) in enumerate(zip(old.cells, new.cells, strict=True)) if a != b]
         assert changed == [1], name
-        assert '"learnlr==9.8.7"' in new.cells[1].source
+        assert '"learnlr[notebooks]==9.8.7"' in new.cells[1].source
         assert new.cells[1].execution_count == old.cells[1].execution_count
 
     # a second bump to the same version changes nothing
@@ -210,7 +210,7 @@ def test_bump_writes_the_version_everywhere_and_changes_only_the_colab_cell(copy
     assert _release(copy, "bump", "9.9.0.dev0").returncode == 0
     assert (copy / "CHANGELOG.md").read_text() == text
     cell = nbformat.read(copy / "notebooks" / "01_gradient_update.ipynb", as_version=4).cells[1]
-    assert '"learnlr==9.9.0.dev0"' in cell.source
+    assert '"learnlr[notebooks]==9.9.0.dev0"' in cell.source
 
 
 def test_bump_points_the_colab_cell_at_the_forks_repository(copy):
@@ -220,8 +220,8 @@ def test_bump_points_the_colab_cell_at_the_forks_repository(copy):
     )
     assert _release(copy, "bump").returncode == 0
     cell = nbformat.read(copy / "notebooks" / "05_adam.ipynb", as_version=4).cells[1].source
-    assert '"learnlr @ git+https://gitlab.com/someone/fork"' in cell
-    assert f'"learnlr=={VERSION}"' in cell
+    assert '"learnlr[notebooks] @ git+https://gitlab.com/someone/fork"' in cell
+    assert f'"learnlr[notebooks]=={VERSION}"' in cell
 
 
 @pytest.mark.parametrize("bad", ["1.2", "v1.2.3", "1.2.3-dev", "1.2.3 "])

@@ -144,8 +144,8 @@ def _bundled_digits() -> np.ndarray:
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(
-            "load_digits_split: the digits ship with scikit-learn, a dependency of learnlr; "
-            "install it with pip install scikit-learn"
+            "load_digits_split: the digits ship with scikit-learn, which learnlr's notebooks "
+            "extra installs: pip install 'learnlr[notebooks]' (or pip install scikit-learn)"
         )
     path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz")
     with gzip.open(path, "rt") as f:
