@@ -20,8 +20,8 @@ one disagrees:
 * ``CITATION.cff`` (``version``; ``date-released`` from the CHANGELOG section's date),
 * ``book/intro.md`` (the citation and its BibTeX),
 * the hidden Colab cell of every notebook, and its copy in ``book/running.md``: it installs
-  ``learnlr[notebooks]==<version>`` from the package index, or the repository's code when that version
-  is not there (an unreleased build, such as ``0.2.0.dev0``);
+  ``learnlr[notebooks]==<version>`` from the package index, or the repository's code when
+  that version is not there (an unreleased build, such as ``0.2.0.dev0``);
 * ``CHANGELOG.md``: for a release version (no ``.dev``), ``bump`` renames the
   ``## [Unreleased]`` section to ``## [X.Y.Z] - <today>`` and opens a new empty one.
 
