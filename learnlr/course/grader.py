@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 import os
 import select
@@ -96,10 +97,12 @@ class _Forked:
 
     def wait(self, timeout=None):
         end = time.monotonic() + (timeout if timeout is not None else 1e9)
+        pause = 0.0005  # a worker usually exits within a millisecond or two
         while self.poll() is None:
             if time.monotonic() > end:
                 raise subprocess.TimeoutExpired("worker", timeout)
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.01)
         return 0
 
 
@@ -470,7 +473,8 @@ def parse_python(source: str) -> ast.Module:
         return ast.parse(source)
 
 
-def _free_names(source: str) -> list[str]:
+@functools.lru_cache(maxsize=256)  # every submission is marked by the same regions
+def _free_names(source: str) -> tuple[str, ...]:
     """Names a region reads that it does not bind itself (in order of first use)."""
     tree = parse_python(source)
     bound, loaded = set(), []
@@ -486,7 +490,13 @@ def _free_names(source: str) -> list[str]:
             bound.add(node.arg)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return [n for n in dict.fromkeys(loaded) if n not in bound and not hasattr(builtins, n)]
+    return tuple(n for n in dict.fromkeys(loaded) if n not in bound and not hasattr(builtins, n))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, filename: str):
+    """``compile(source, filename, "exec")``, once per region for a whole class."""
+    return compile(source, filename, "exec")
 
 
 def _recording_checks(record: list):
@@ -531,7 +541,7 @@ def run_tests(
     """
     namespace: dict = {"__name__": "__hidden_tests__"}
     try:
-        exec(compile(imports, "<imports>", "exec"), namespace)
+        exec(_compiled(imports, "<imports>"), namespace)
     except Exception:  # an import the grader lacks: the names stay undefined
         pass
     record: list = []
@@ -552,7 +562,7 @@ def run_tests(
         namespace[name] = found
     if not error:
         try:
-            exec(compile(source, "<hidden tests>", "exec"), namespace)
+            exec(_compiled(source, "<hidden tests>"), namespace)
         except AssertionError:  # a failed check, already recorded
             pass
         except Exception as err:  # the tests could not run with what was submitted
