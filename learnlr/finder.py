@@ -87,7 +87,8 @@ class FinderResult(NamedTuple):
     """What :func:`lr_find` recorded: one entry per update actually run.
 
     Not a :class:`~learnlr.trace.Trace`: the sweep is its own loop, and its record is the
-    minibatch loss before each update, smoothed, with the rules' suggestions.
+    minibatch loss before each update, smoothed, with the rules' suggestions. It is drawn by
+    :func:`learnlr.viz.plots.finder_curve` (the math layer draws nothing).
     """
 
     lrs: np.ndarray  # rate of each update
@@ -96,7 +97,6 @@ class FinderResult(NamedTuple):
     suggestions: dict  # rule name -> suggested rate
     stopped_early: bool  # True if the loss blew up before num_it updates
     num_it: int  # updates asked for
-    # (drawn by learnlr.viz.plots.finder_curve: the math layer draws nothing)
 
 
 class TooFewPoints(ValueError):

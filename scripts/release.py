@@ -103,7 +103,7 @@ SDIST_EXTRAS = {
 
 # Run on the wheel installed without extras: NumPy and learnlr only.
 LIGHT_CHECK = """\
-import importlib.metadata, importlib.util
+import importlib.util
 from learnlr import optimizers, problems, run
 for name in ("matplotlib", "ipywidgets", "sklearn"):
     assert importlib.util.find_spec(name) is None, name + " came with the bare wheel"

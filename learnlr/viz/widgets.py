@@ -1185,6 +1185,15 @@ def nice_ceiling(n) -> float:
     return float(next(m * decade for m in (1, 2, 5, 10) if m * decade >= n * (1 - 1e-12)))
 
 
+def _apart(figsize):
+    """A contour panel and a curve panel side by side, with a gap between them wider than a
+    partial redraw's margin (:meth:`Demo._redraw_axes`): a new range on the right then
+    redraws that panel alone, not the contour beside it."""
+    fig, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)
+    return fig, axes
+
+
 def _title(ax, fontsize=10):
     """A text artist in the title position that a demo can change without a full redraw."""
     # reserves the space in the layout; a fixed y (where matplotlib puts a title over axes
@@ -1211,8 +1220,7 @@ def lr_demo(problem: Problem, steps=40, lr=None, make_opt=_optimizers.gd, lr_ran
     }
 
     def setup():
-        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
-        fig.get_layout_engine().set(wspace=0.08)  # a new step range redraws ax1 alone
+        fig, (ax0, ax1) = _apart(figsize=(9.5, 3.8))
         contour(problem, ax=ax0)
         (path,) = ax0.plot([], [], "-o", color=COLORS[0], ms=3, lw=1.2)
         ax0.plot(*problem.x0, "o", color=COLORS[0], ms=7)
@@ -1365,10 +1373,7 @@ def race_demo(problem: Problem, entries: dict, steps=150, lr_scale=(-1.0, 1.0)):
         return growing(name, scale).first(steps)
 
     def setup():
-        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-        # a gap between the panels wider than a redraw's margin: a new step range then
-        # redraws the loss panel alone, not the contour beside it
-        fig.get_layout_engine().set(wspace=0.08)
+        fig, (ax0, ax1) = _apart(figsize=(10, 4))
         contour(problem, ax=ax0)
         paths, curves, notes = [], [], []
         for i, name in enumerate(names):
@@ -1500,8 +1505,7 @@ def escape_demo(problem: Problem | None = None, radius=0.5, steps=400, noise=1e-
     }
 
     def setup():
-        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained")
-        fig.get_layout_engine().set(wspace=0.08)  # a new step range redraws ax1 alone
+        fig, (ax0, ax1) = _apart(figsize=(9.5, 3.8))
         contour(problem, ax=ax0)
         ax0.axhline(0.0, color="0.6", lw=0.8, ls=":")
         (path,) = ax0.plot([], [], "-", color=COLORS[0], lw=1.2)
